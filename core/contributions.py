@@ -1,0 +1,127 @@
+"""The value objects modules hand to the core through hooks.
+
+Hook implementations return these; the core sorts, filters and renders them.
+Labels are translation strings (``core.i18n.TranslationStringFactory``) so each
+request shows them in its own language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+SCOPES = ("own", "team", "region", "all")
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A permission ``module.resource.action`` with a translatable label."""
+
+    name: str
+    label: str
+    #: Heading the role editor groups it under (usually the resource's name).
+    group: str = ""
+    #: Whether a data scope applies (False for global actions like settings).
+    scoped: bool = True
+
+    @property
+    def module(self) -> str:
+        return self.name.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """An entry of the side menu (``section="main"``) or of the settings menu."""
+
+    key: str
+    label: str
+    route: str
+    icon: str = "list"
+    order: int = 100
+    permission: str | None = None
+    section: str = "main"
+
+
+@dataclass(frozen=True)
+class ScopeColumns:
+    """Which columns of a model carry its owner, team and region(s)."""
+
+    owner: str | None = None
+    team: str | None = None
+    regions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """A model the core knows: scoped, audited, optionally with custom fields."""
+
+    name: str
+    label: str
+    model: type
+    scope: ScopeColumns = field(default_factory=ScopeColumns)
+    #: Admins may add custom fields to it (values in the model's ``custom`` column).
+    extensible: bool = False
+    #: Route name of the record's page, called with ``id=``.
+    detail_route: str | None = None
+    #: Permission prefix, e.g. ``customers.customer`` (``.view``/``.edit`` … appended).
+    permission_prefix: str = ""
+    #: Columns never written in plain text to the audit trail.
+    sensitive: tuple[str, ...] = ()
+    #: Human title of one record, for audit and search listings.
+    title: Callable[[Any], str] = str
+
+
+@dataclass(frozen=True)
+class RecordTab:
+    """A tab on another module's record page."""
+
+    key: str
+    label: str
+    url: str
+    order: int = 100
+    icon: str = "list"
+
+
+@dataclass(frozen=True)
+class DashboardWidget:
+    """A card on the home page, loaded by htmx from ``url``."""
+
+    key: str
+    label: str
+    url: str
+    order: int = 100
+    width: int = 6
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One hit of the global search box."""
+
+    label: str
+    url: str
+    kind: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ApiResource:
+    """A REST resource shown in the OpenAPI document.
+
+    ``paths`` is a mapping of OpenAPI path items (``/customers`` …, relative to
+    ``/api/v1``) and ``schemas`` of component schemas, both plain dicts.
+    """
+
+    name: str
+    paths: dict[str, Any]
+    schemas: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A job the worker runs on a schedule while its module is enabled."""
+
+    name: str
+    #: Called with a SQLAlchemy session inside a transaction.
+    run: Callable[[Any], Any]
+    every_minutes: int = 60

@@ -1,0 +1,130 @@
+"""Every hook of the plugin API.
+
+A module implements any of these in its ``hooks`` module (decorate each function
+with ``core.hookimpl``).  Hooks of disabled modules are never called.  Where the
+order of results matters (menus, tabs, widgets) the core sorts by ``order``;
+pluggy's own call order (last registered first) is never relied on.
+
+``docs/plugins.md`` documents the plugin API; ``tests/unit/core/test_hookspecs.py``
+fails when a hook here has no docstring or is missing from that guide.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("guanxi")
+
+
+@hookspec
+def guanxi_permissions() -> list[Any]:
+    """Declare the module's permissions.
+
+    Called once at startup and whenever the role editor or the security policy
+    needs the catalogue.  Return a list of ``core.contributions.Permission``;
+    names are ``module.resource.action`` and must be unique across modules
+    (a duplicate is a startup error).
+    """
+
+
+@hookspec
+def guanxi_default_grants() -> dict[str, dict[str, str]]:
+    """Grant the module's permissions to the default roles.
+
+    Called when the module is enabled (and by ``guanxi migrate``) to add the
+    defaults to existing roles without touching grants an administrator edited.
+    Return ``{role_key: {permission_name: scope}}`` where role keys are
+    ``admin``, ``sales_manager``, ``sales_rep``, ``service_agent``, ``analyst``
+    and scope is one of ``own``, ``team``, ``region``, ``all``.
+    """
+
+
+@hookspec
+def guanxi_menu_items(request: Any) -> list[Any]:
+    """Contribute side-menu and settings-menu entries.
+
+    Called while rendering every page for the current request.  Return a list
+    of ``core.contributions.MenuItem``; the core drops items whose permission
+    the user lacks and sorts by ``order``.
+    """
+
+
+@hookspec
+def guanxi_record_types() -> list[Any]:
+    """Declare the models the core should know.
+
+    Called at startup.  Return ``core.contributions.RecordType`` objects: the
+    core uses them for data scopes (owner/team/region columns), the audit
+    trail, custom fields (``extensible=True``) and "explain access".
+    """
+
+
+@hookspec
+def guanxi_record_tabs(request: Any, record_type: str, record: Any) -> list[Any]:
+    """Add tabs to another module's record page.
+
+    Called when the page of a record of ``record_type`` (e.g. ``customer``) is
+    rendered for ``request``.  Return ``core.contributions.RecordTab`` objects
+    (their ``url`` is loaded by htmx), or an empty list.
+    """
+
+
+@hookspec
+def guanxi_dashboard_widgets(request: Any) -> list[Any]:
+    """Contribute cards to the home dashboard.
+
+    Called when the home page is rendered.  Return
+    ``core.contributions.DashboardWidget`` objects the user may see.
+    """
+
+
+@hookspec
+def guanxi_search(request: Any, query: str, limit: int) -> list[Any]:
+    """Answer the global search box.
+
+    Called with the normalised query (at least one character) for the current
+    request.  Return at most ``limit`` ``core.contributions.SearchResult``
+    objects, already restricted to the user's data scope.
+    """
+
+
+@hookspec
+def guanxi_api_resources() -> list[Any]:
+    """Describe the module's REST resources for ``/api/v1/openapi.json``.
+
+    Called when the OpenAPI document is built.  Return
+    ``core.contributions.ApiResource`` objects.  The routes themselves are
+    added in the module's ``includeme``.
+    """
+
+
+@hookspec
+def guanxi_periodic_jobs() -> list[Any]:
+    """Declare jobs the worker runs on a schedule.
+
+    Called by ``guanxi worker`` on each tick.  Return
+    ``core.contributions.PeriodicJob`` objects; jobs of disabled modules are
+    skipped.
+    """
+
+
+@hookspec
+def guanxi_domain_event(name: str, payload: dict[str, Any], session: Any) -> None:
+    """React to a domain event such as ``customer.created``.
+
+    Called inside the transaction that caused the event, with the event's
+    ``name``, a ``payload`` of plain values and the SQLAlchemy ``session``.
+    Raising aborts the transaction.  Return nothing.
+    """
+
+
+@hookspec
+def guanxi_demo_data(session: Any, users: dict[str, Any]) -> None:
+    """Load the module's demo records.
+
+    Called by ``guanxi demo`` (and the first ``make run``) after the core's demo
+    users exist; ``users`` maps demo usernames to ``User`` objects.  Write
+    through ``session``; return nothing.
+    """

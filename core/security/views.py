@@ -1,0 +1,110 @@
+"""Login and logout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.view import view_config
+from sqlalchemy import func, or_, select
+from wtforms import PasswordField, StringField
+from wtforms.validators import InputRequired, Length
+
+from core.audit import Actor, record_event
+from core.db import utcnow
+from core.forms import Form
+from core.i18n import _
+from core.security.models import User
+from core.security.passwords import hash_password, needs_rehash, verify_dummy, verify_password
+from core.security.policy import forget_identity
+from core.security.sessions import end_session, start_session
+from core.web.views import safe_next
+
+LOGIN_FAILED = _("The username or password is not correct.")
+
+
+class LoginForm(Form):
+    login = StringField(_("Username or e-mail"), [InputRequired(), Length(max=254)])
+    password = PasswordField(_("Password"), [InputRequired(), Length(max=256)])
+
+
+def find_user(session: Any, login: str) -> User | None:
+    """The user whose username or e-mail (case-insensitive) is ``login``."""
+    value = login.strip().lower()
+    return session.scalars(
+        select(User).where(or_(func.lower(User.username) == value, func.lower(User.email) == value))
+    ).first()
+
+
+def authenticate(session: Any, login: str, password: str) -> User | None:
+    """The active user for these credentials; equal work whether or not the user exists."""
+    user = find_user(session, login)
+    if user is None or not user.password_hash:
+        verify_dummy(password)
+        return None
+    if not verify_password(user.password_hash, password) or not user.is_active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+@view_config(route_name="login", renderer="core:templates/security/login.jinja2")
+def login(request: Any) -> Any:
+    """Show the login form; on success start a new session and go where the user was going."""
+    next_url = safe_next(request.params.get("next"))
+    if request.identity is not None:
+        return HTTPSeeOther(location=next_url)
+    form = LoginForm(request, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.validate():
+        user = authenticate(request.dbsession, form.login.data, form.password.data)
+        actor = Actor(
+            kind="user",
+            user_id=user.id if user else None,
+            ip=request.client_addr,
+            request_id=getattr(request, "request_id", None),
+        )
+        if user is None:
+            record_event(
+                request.dbsession, "login_failed", actor=actor, summary=form.login.data[:100]
+            )
+            form.form_errors.append(LOGIN_FAILED)
+        else:
+            end_session(request)
+            request.session.invalidate()
+            start_session(request, user.id)
+            user.last_login_at = utcnow()
+            record_event(
+                request.dbsession,
+                "login",
+                actor=actor,
+                record_type="users",
+                record_id=user.id,
+                summary=user.username,
+            )
+            forget_identity(request)
+            return HTTPSeeOther(location=next_url)
+    return {"form": form, "next": next_url}
+
+
+@view_config(route_name="logout", request_method="POST")
+def logout(request: Any) -> Any:
+    """End the session and go to the login page."""
+    if request.identity is not None:
+        record_event(
+            request.dbsession,
+            "logout",
+            record_type="users",
+            record_id=request.identity.user_id,
+            summary=request.identity.user.username,
+        )
+    end_session(request)
+    forget_identity(request)
+    return HTTPSeeOther(location=request.route_path("login"))
+
+
+def includeme(config: Any) -> None:
+    """Routes of the login pages."""
+    config.add_route("login", "/login")
+    config.add_route("logout", "/logout")
+    config.scan("core.security.views")

@@ -1,0 +1,361 @@
+"""Test fixtures for Guanxi and its plugins, installed as the pytest plugin ``guanxi``.
+
+A third-party module's tests get the same fixtures: a migrated database per
+test worker (SQLite, or PostgreSQL when ``GUANXI_TEST_DATABASE_URL`` is set), a
+SAVEPOINT per test, the WSGI app, users of every default role, logged-in
+clients, a controllable clock and a live server with Chromium for browser tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import core.db
+from core.security.models import Region, Role, Team, User
+
+TEST_PASSWORD = "correct horse battery staple"
+PG_URL_ENV = "GUANXI_TEST_DATABASE_URL"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def _required(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0")
+
+
+# -- database -----------------------------------------------------------------
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _postgres_database(base_url: str, name: str) -> str:
+    """Create an empty database ``name`` next to ``base_url``; return its URL."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base_url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def fresh_database_url(directory: Path, label: str) -> str:
+    """A new empty database: PostgreSQL when configured, else a SQLite file in ``directory``."""
+    base = os.environ.get(PG_URL_ENV)
+    if base:
+        return _postgres_database(base, f"guanxi_test_{label}_{_worker()}")
+    if _required("GUANXI_REQUIRE_PG"):
+        pytest.exit(f"GUANXI_REQUIRE_PG=1 but {PG_URL_ENV} is not set", returncode=3)
+    return f"sqlite:///{directory / f'{label}.sqlite'}"
+
+
+def build_settings(url: str, var_dir: Path) -> dict[str, Any]:
+    """Application settings for a test database."""
+    return {
+        "sqlalchemy.url": url,
+        "guanxi.var_dir": str(var_dir),
+        "guanxi.secret_key": "test-secret-key-not-for-production",
+        "guanxi.module_state_ttl": "0",
+        "guanxi.base_url": "http://localhost",
+    }
+
+
+def build_app(url: str, var_dir: Path) -> Any:
+    """A migrated application on ``url`` with the default roles and regions."""
+    from core import make_app
+    from core.setup import prepare_database
+
+    var_dir.mkdir(parents=True, exist_ok=True)
+    app = make_app(build_settings(url, var_dir))
+    prepare_database(app.registry, app.registry["dbsession_factory"])
+    return app
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of this test worker's database."""
+    return fresh_database_url(tmp_path_factory.mktemp("db"), "suite")
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The WSGI application on the worker's migrated database."""
+    return build_app(database_url, tmp_path_factory.mktemp("var"))
+
+
+@pytest.fixture
+def db_connection(app: Any) -> Iterator[Any]:
+    """One connection in a transaction rolled back after the test; the app uses it too."""
+    engine = app.registry["dbengine"]
+    factory = app.registry["dbsession_factory"]
+    connection = engine.connect()
+    outer = connection.begin()
+    factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+    app.registry["modules"].invalidate()
+    try:
+        yield connection
+    finally:
+        factory.configure(bind=engine, join_transaction_mode="conservative_savepoint")
+        outer.rollback()
+        connection.close()
+        app.registry["modules"].invalidate()
+
+
+@pytest.fixture
+def dbsession(app: Any, db_connection: Any) -> Iterator[Any]:
+    """A session for arranging and checking data (flush to make it visible to requests)."""
+    from core.audit import Actor
+
+    session = app.registry["dbsession_factory"]()
+    session.info["actor"] = Actor(kind="system")
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+# -- time ------------------------------------------------------------------------
+
+
+class Clock:
+    """Freeze and move ``core.db.utcnow`` (used by every timestamp of the app)."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 11, 22, 2, 0, tzinfo=dt.UTC)
+        core.db.frozen_now = self.now
+
+    def travel(self, **delta: float) -> dt.datetime:
+        """Move the clock forward by ``timedelta(**delta)``."""
+        self.now = self.now + dt.timedelta(**delta)
+        core.db.frozen_now = self.now
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    """A frozen clock the test can move."""
+    try:
+        yield Clock()
+    finally:
+        core.db.frozen_now = None
+
+
+# -- people ---------------------------------------------------------------------
+
+
+_PASSWORD_HASH: dict[str, str] = {}
+
+
+def test_password_hash() -> str:
+    """The argon2 hash of :data:`TEST_PASSWORD`, computed once."""
+    if "hash" not in _PASSWORD_HASH:
+        from core.security.passwords import hash_password
+
+        _PASSWORD_HASH["hash"] = hash_password(TEST_PASSWORD)
+    return _PASSWORD_HASH["hash"]
+
+
+class Factory:
+    """Creates teams and users for a test."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self._count = 0
+
+    def team(self, name: str = "", parent: Team | None = None) -> Team:
+        """A new team (under ``parent``)."""
+        from core.security.teams import create_team
+
+        self._count += 1
+        return create_team(self.session, name or f"Team {self._count}", parent=parent)
+
+    def user(
+        self,
+        username: str = "",
+        role: str | None = "sales_rep",
+        team: Team | None = None,
+        regions: tuple[str, ...] = (),
+        **fields: Any,
+    ) -> User:
+        """A new active user with :data:`TEST_PASSWORD` and the given default role."""
+        from sqlalchemy import select
+
+        self._count += 1
+        username = username or f"user{self._count}"
+        roles = list(self.session.scalars(select(Role).where(Role.key == role))) if role else []
+        region_rows = list(self.session.scalars(select(Region).where(Region.code.in_(regions))))
+        user = User(
+            username=username,
+            display_name=fields.pop("display_name", username.title()),
+            password_hash=test_password_hash(),
+            team=team,
+            roles=roles,
+            regions=region_rows,
+            **fields,
+        )
+        self.session.add(user)
+        self.session.flush()
+        return user
+
+
+@pytest.fixture
+def factory(dbsession: Any) -> Factory:
+    """Makes teams and users inside the test's transaction."""
+    return Factory(dbsession)
+
+
+# -- web clients ----------------------------------------------------------------
+
+
+class Client:
+    """A webtest client with helpers for CSRF tokens and logging in."""
+
+    def __init__(self, app: Any) -> None:
+        from webtest import TestApp
+
+        self.app = TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.app, name)
+
+    def csrf_token(self) -> str:
+        """The CSRF token of the client's cookie session."""
+        page = self.app.get("/login", status="*")
+        if page.status_int in (302, 303):
+            page = self.app.get("/", status="*")
+        match = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+        assert match, "no CSRF token on the page"
+        return match.group(1)
+
+    def post_form(self, url: str, params: dict[str, Any] | None = None, **kw: Any) -> Any:
+        """POST a form with the CSRF token added."""
+        data = dict(params or {})
+        data["csrf_token"] = self.csrf_token()
+        return self.app.post(url, data, **kw)
+
+    def login(self, username: str, password: str = TEST_PASSWORD, **kw: Any) -> Any:
+        """Log in through the login form."""
+        return self.post_form("/login", {"login": username, "password": password}, **kw)
+
+
+@pytest.fixture
+def client(app: Any, db_connection: Any) -> Client:
+    """An anonymous browser-like client."""
+    return Client(app)
+
+
+@pytest.fixture
+def login_as(app: Any, db_connection: Any, dbsession: Any) -> Any:
+    """``login_as(user)`` returns a client already logged in as ``user``."""
+    from core.security.models import AuthSession
+    from core.security.sessions import COOKIE_NAME, hash_session_id
+
+    def make(user: User) -> Client:
+        import secrets
+
+        raw = secrets.token_urlsafe(32)
+        now = core.db.utcnow()
+        dbsession.add(
+            AuthSession(
+                id=hash_session_id(raw),
+                user_id=user.id,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + dt.timedelta(hours=12),
+            )
+        )
+        dbsession.flush()
+        client = Client(app)
+        client.app.set_cookie(COOKIE_NAME, raw)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def admin(factory: Factory) -> User:
+    """A user with the Administrator role."""
+    return factory.user("root", role="admin")
+
+
+# -- browser --------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The app on its own database, served by waitress on a free port; yields its base URL."""
+    from waitress.server import create_server
+
+    from core.audit import Actor
+    from core.db import session_scope
+
+    directory = tmp_path_factory.mktemp("live")
+    app = build_app(f"sqlite:///{directory / 'live.sqlite'}", directory / "var")
+    with session_scope(app.registry["dbsession_factory"], Actor(kind="system")) as session:
+        Factory(session).user("admin", role="admin", display_name="Admin")
+    server = create_server(app, host="127.0.0.1", port=_free_port(), threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright; skipped (or failed in CI) when missing."""
+    executable = os.environ.get("GUANXI_CHROMIUM", "/usr/bin/chromium")
+    reason = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason = "playwright is not installed"
+    if reason is None and not Path(executable).exists():
+        reason = f"no Chromium at {executable} (apt-get install chromium fonts-noto-cjk)"
+    if reason:
+        if _required("GUANXI_REQUIRE_BROWSER"):
+            pytest.fail(f"GUANXI_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(chromium: Any) -> Iterator[Any]:
+    """A fresh browser page (desktop size)."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
