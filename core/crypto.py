@@ -32,7 +32,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import String, bindparam, select, type_coerce, update
+from sqlalchemy import String, bindparam, select, tuple_, type_coerce, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement, Null
@@ -632,23 +632,30 @@ def reencrypt_column(session: Session, table_column: Any, batch_size: int = 500)
         .where(*[col == bindparam(name) for col, name in zip(pk_cols, pk_names, strict=True)])
         .values({column.key: bindparam("gx_token", type_=String())})
     )
+    check_rowcount = session.connection().dialect.supports_sane_multi_rowcount
     total = 0
+    last: tuple[Any, ...] | None = None
     while True:
-        rows = session.execute(query).all()
+        # Keyset pagination: never revisits a row, so a batch can't be processed twice.
+        page = query
+        if last is not None:
+            page = query.where(
+                pk_cols[0] > last[0] if len(pk_cols) == 1 else tuple_(*pk_cols) > tuple_(*last)
+            )
+        rows = session.execute(page).all()
         if not rows:
             return total
-        params = []
-        for row in rows:
-            token = row[-1]
-            if not ring.needs_reencrypt(token):  # pragma: no cover - excluded by the query
-                continue
-            new_token = token
-            params.append({**dict(zip(pk_names, row[:-1], strict=True)), "gx_token": new_token})
-        if not params:  # pragma: no cover - defensive against an endless loop
-            return total
+        last = tuple(rows[-1][:-1])
+        params = [
+            {
+                **dict(zip(pk_names, row[:-1], strict=True)),
+                "gx_token": ring.encrypt(ring.decrypt(row[-1])),
+            }
+            for row in rows
+        ]
         result = session.execute(stmt, params)
-        updated = result.rowcount  # type: ignore[attr-defined]
-        if updated is not None and updated >= 0 and updated != len(params):
+        updated = getattr(result, "rowcount", -1)
+        if check_rowcount and updated is not None and 0 <= updated != len(params):
             raise CryptoError(f"re-encryption updated {updated} of {len(params)} rows; aborting")
         total += len(params)
 

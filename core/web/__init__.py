@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.web.rendering import package_dir
+
 STATIC_MAX_AGE = 365 * 24 * 3600
+
+
+def add_static(config: Any, package: str) -> None:
+    """Serve ``<package>/static`` at ``/static/<package>`` with long-lived caching.
+
+    Registered by absolute path (works for wheels, editable and zipped installs
+    alike); ``asset('<package>:static/…')`` in templates builds versioned URLs.
+    """
+    name = package.rsplit(".", 1)[-1]
+    config.add_static_view(
+        f"static/{name}", str(package_dir(package) / "static"), cache_max_age=STATIC_MAX_AGE
+    )
 
 
 def includeme(config: Any) -> None:
@@ -12,7 +26,7 @@ def includeme(config: Any) -> None:
     config.include("pyramid_jinja2")
     config.add_jinja2_renderer(".jinja2")
     config.add_jinja2_search_path("core:templates", name=".jinja2")
-    config.add_static_view("static/core", "core:static", cache_max_age=STATIC_MAX_AGE)
+    add_static(config, "core")
     config.add_tween("core.web.tweens.request_log_tween_factory")
     config.add_tween("core.web.tweens.security_headers_tween_factory")
     config.add_subscriber("core.web.rendering.add_template_globals", "pyramid.events.BeforeRender")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from pyramid.csrf import get_csrf_token
@@ -14,16 +15,22 @@ from core.contributions import MenuItem
 from core.web.flash import pop_flashes
 
 
+def package_dir(package: str) -> Path:
+    """The folder of an importable package."""
+    return Path(str(resources.files(package)))
+
+
 @functools.lru_cache(maxsize=512)
-def _asset_token(spec: str) -> str:
+def _resolve_asset(spec: str) -> tuple[str, str]:
     package, _sep, path = spec.partition(":")
-    data = resources.files(package).joinpath(path).read_bytes()
-    return hashlib.sha256(data).hexdigest()[:12]
+    filename = package_dir(package) / path
+    return str(filename), hashlib.sha256(filename.read_bytes()).hexdigest()[:12]
 
 
 def static_path(request: Any, spec: str) -> str:
     """A cache-busted URL of a static asset (``core:static/app.css``)."""
-    return request.static_path(spec, _query={"v": _asset_token(spec)})
+    filename, token = _resolve_asset(spec)
+    return request.static_path(filename, _query={"v": token})
 
 
 def menu_items(request: Any, section: str = "main") -> list[MenuItem]:

@@ -553,6 +553,32 @@ def test_reencrypt_column_with_core_column_and_rollback(ring: KeyRing, tmp_path:
     engine.dispose()
 
 
+def test_reencrypt_column_composite_primary_key(ring: KeyRing, tmp_path: Path) -> None:
+    class Base3(DeclarativeBase):
+        pass
+
+    class Account(Base3):
+        __tablename__ = "account"
+        bank: Mapped[str] = mapped_column(String(10), primary_key=True)
+        seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+        number: Mapped[str] = mapped_column(EncryptedString(encrypted_length(30)))
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    Base3.metadata.create_all(engine)
+    expected = {(bank, seq): f"{bank}-{seq}" for bank in ("ICBC", "BOC") for seq in (1, 2, 3)}
+    with Session(engine) as session:
+        session.add_all(Account(bank=b, seq=q, number=v) for (b, q), v in expected.items())
+        session.commit()
+    configure_keyring(KeyRing({**ring._keys, "k2": os.urandom(32)}, "k2", os.urandom(32)))
+    with Session(engine) as session:
+        assert reencrypt_column(session, Account.number, batch_size=2) == len(expected)
+        session.commit()
+        raw = session.execute(select(type_coerce(Account.number, String))).scalars().all()
+        assert all(t.startswith("k2$") for t in raw)
+        assert {(a.bank, a.seq): a.number for a in session.scalars(select(Account))} == expected
+    engine.dispose()
+
+
 def test_reencrypt_column_undecryptable_value_raises(ring: KeyRing, tmp_path: Path) -> None:
     engine = _sqlite_engine(tmp_path / "bad.db", wal=False)
     with Session(engine) as session:
