@@ -10,6 +10,7 @@ must be translated by a person (the test suite fails on any gap).
 
 from __future__ import annotations
 
+import copy
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,10 +60,10 @@ def update_domain(domain: str, template: Catalog, locale_dir: Path = LOCALE_DIR)
         if path.exists():
             with path.open("rb") as handle:
                 catalog = read_po(handle, locale=locale, domain=domain)
-            catalog.update(template, no_fuzzy_matching=True)
         else:
             catalog = Catalog(locale=locale, domain=domain, project="Guanxi CRM", charset="utf-8")
-            catalog.update(template, no_fuzzy_matching=True)
+        # update() adopts the template's message objects: give each language its own copy.
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
         if locale == "en":
             for message in catalog:
                 if message.id and not message.string:
