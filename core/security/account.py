@@ -9,11 +9,13 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import func, select
 from wtforms import EmailField, SelectField, StringField
-from wtforms.validators import Email, InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from core.forms import Form
 from core.i18n import LOCALE_NAMES, _
+from core.security.forms import PasswordChangeForm
 from core.security.models import User
+from core.validation import EmailAddress
 
 COMMON_TIMEZONES = [
     "Asia/Shanghai",
@@ -29,7 +31,7 @@ COMMON_TIMEZONES = [
 
 class ProfileForm(Form):
     display_name = StringField(_("Display name"), [InputRequired(), Length(max=100)])
-    email = EmailField(_("E-mail"), [Optional(), Email(), Length(max=254)])
+    email = EmailField(_("E-mail"), [Optional(), EmailAddress(), Length(max=254)])
     mobile = StringField(_("Mobile"), [Optional(), Length(max=32)])
     language = SelectField(_("Language"), choices=list(LOCALE_NAMES.items()))
     timezone = SelectField(_("Time zone"))
@@ -52,6 +54,23 @@ def email_taken(session: Any, email: str, user_id: int) -> bool:
     )
 
 
+def account_context(
+    request: Any, form: ProfileForm | None = None, password_form: PasswordChangeForm | None = None
+) -> dict[str, Any]:
+    """What the account page shows: the profile form and the security sections."""
+    user = request.user
+    if form is None:
+        form = ProfileForm(request, obj=user)
+        form.language.data = request.locale_name
+        form.timezone.data = user.timezone or request.registry.settings["guanxi.default_timezone"]
+    return {
+        "form": form,
+        "password_form": password_form or PasswordChangeForm(request),
+        "user": user,
+        "breadcrumbs": [(request.translate(_("My account")), None)],
+    }
+
+
 @view_config(
     route_name="account",
     renderer="core:templates/security/account.jinja2",
@@ -59,12 +78,11 @@ def email_taken(session: Any, email: str, user_id: int) -> bool:
 )
 def account(request: Any) -> Any:
     """Show and save the user's own profile."""
+    if request.method != "POST":
+        return account_context(request)
     user = request.user
-    form = ProfileForm(request, request.POST if request.method == "POST" else None, obj=user)
-    if request.method == "GET":
-        form.language.data = request.locale_name
-        form.timezone.data = user.timezone or request.registry.settings["guanxi.default_timezone"]
-    if request.method == "POST" and form.validate():
+    form = ProfileForm(request, request.POST, obj=user)
+    if form.validate():
         email = (form.email.data or "").strip() or None
         if email and email_taken(request.dbsession, email, user.id):
             form.email.errors.append(_("Another user already has this e-mail."))
@@ -76,7 +94,7 @@ def account(request: Any) -> Any:
             user.timezone = form.timezone.data
             request.flash(_("Your profile is saved."))
             return HTTPSeeOther(location=request.route_path("account"))
-    return {"form": form, "user": user, "breadcrumbs": [(request.translate(_("My account")), None)]}
+    return account_context(request, form)
 
 
 def includeme(config: Any) -> None:

@@ -90,9 +90,13 @@ class SecurityPolicy:
 
 
 def forget_identity(request: Any) -> None:
-    """Drop the cached identity (after login or logout in the same request)."""
-    request.environ.pop(_CACHE_KEY, None)
-    request.environ.pop(_CACHE_KEY + ".pending", None)
+    """Treat the rest of the request as anonymous (after login or logout in it).
+
+    The request's cookie still names the old session, and tweens ask for the
+    identity after the transaction has ended, so nothing is resolved again.
+    """
+    request.environ[_CACHE_KEY] = None
+    request.environ[_CACHE_KEY + ".pending"] = None
 
 
 def pending_identity(request: Any) -> Identity | None:

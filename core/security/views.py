@@ -1,8 +1,14 @@
-"""Login and logout."""
+"""Login and logout.
+
+Failed attempts are throttled (``core.security.throttle``).  A user with
+two-factor authentication gets an unverified session and goes on to
+``/login/verify`` (``core.security.twofactor``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
@@ -14,6 +20,7 @@ from core.audit import Actor, record_event
 from core.db import utcnow
 from core.forms import Form
 from core.i18n import _
+from core.security import throttle
 from core.security.models import User
 from core.security.passwords import hash_password, needs_rehash, verify_dummy, verify_password
 from core.security.policy import forget_identity
@@ -36,9 +43,8 @@ def find_user(session: Any, login: str) -> User | None:
     ).first()
 
 
-def authenticate(session: Any, login: str, password: str) -> User | None:
-    """The active user for these credentials; equal work whether or not the user exists."""
-    user = find_user(session, login)
+def check_credentials(user: User | None, password: str) -> User | None:
+    """``user`` if it is active and ``password`` is theirs; equal work when there is no user."""
     if user is None or not user.password_hash:
         verify_dummy(password)
         return None
@@ -49,6 +55,63 @@ def authenticate(session: Any, login: str, password: str) -> User | None:
     return user
 
 
+def request_actor(request: Any, user: User | None) -> Actor:
+    """The actor of a login step (no identity exists yet)."""
+    return Actor(
+        kind="user",
+        user_id=user.id if user else None,
+        ip=request.client_addr,
+        request_id=getattr(request, "request_id", None),
+    )
+
+
+def complete_login(request: Any, user: User, next_url: str) -> HTTPSeeOther:
+    """Replace any session by a fully verified one and go to ``next_url``."""
+    end_session(request)
+    request.session.invalidate()
+    start_session(request, user.id)
+    actor = request.dbsession.info["actor"] = request_actor(request, user)
+    user.last_login_at = utcnow()
+    record_event(
+        request.dbsession,
+        "login",
+        actor=actor,
+        record_type="users",
+        record_id=user.id,
+        summary=user.username,
+    )
+    forget_identity(request)
+    return HTTPSeeOther(location=next_url)
+
+
+def _attempt(request: Any, form: LoginForm, next_url: str) -> HTTPSeeOther | None:
+    """Check the submitted credentials; a redirect on success, else errors on the form."""
+    session = request.dbsession
+    ip = request.client_addr or ""
+    found = find_user(session, form.login.data)
+    account = throttle.account_name(form.login.data, found.username if found else None)
+    until = throttle.locked_until(session, account, ip)
+    if until is not None:
+        throttle.record_refusal(session, account, ip, request_actor(request, None))
+        form.form_errors.append(throttle.locked_message(request, until))
+        return None
+    user = check_credentials(found, form.password.data)
+    if user is None:
+        until = throttle.record_failure(session, account, ip, request_actor(request, found))
+        form.form_errors.append(throttle.locked_message(request, until) if until else LOGIN_FAILED)
+        return None
+    throttle.record_success(session, account, ip)
+    if user.totp_secret:
+        end_session(request)
+        request.session.invalidate()
+        start_session(request, user.id, verified=False)
+        forget_identity(request)
+        query = urlencode({"next": next_url}) if next_url != "/" else ""
+        verify_url = request.route_path("login_verify")
+        return HTTPSeeOther(location=verify_url + (f"?{query}" if query else ""))
+    return complete_login(request, user, next_url)
+
+
 @view_config(route_name="login", renderer="core:templates/security/login.jinja2")
 def login(request: Any) -> Any:
     """Show the login form; on success start a new session and go where the user was going."""
@@ -57,33 +120,9 @@ def login(request: Any) -> Any:
         return HTTPSeeOther(location=next_url)
     form = LoginForm(request, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
-        user = authenticate(request.dbsession, form.login.data, form.password.data)
-        actor = Actor(
-            kind="user",
-            user_id=user.id if user else None,
-            ip=request.client_addr,
-            request_id=getattr(request, "request_id", None),
-        )
-        if user is None:
-            record_event(
-                request.dbsession, "login_failed", actor=actor, summary=form.login.data[:100]
-            )
-            form.form_errors.append(LOGIN_FAILED)
-        else:
-            end_session(request)
-            request.session.invalidate()
-            start_session(request, user.id)
-            user.last_login_at = utcnow()
-            record_event(
-                request.dbsession,
-                "login",
-                actor=actor,
-                record_type="users",
-                record_id=user.id,
-                summary=user.username,
-            )
-            forget_identity(request)
-            return HTTPSeeOther(location=next_url)
+        redirect = _attempt(request, form, next_url)
+        if redirect is not None:
+            return redirect
     return {"form": form, "next": next_url}
 
 
