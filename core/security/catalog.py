@@ -8,16 +8,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.contributions import SCOPES, Permission
+from core.i18n import _
 from core.security.models import Role, RoleGrant
 
-#: The default roles: key → English name (translated in the UI by key).
+#: The default roles: key → English name (a translation string, shown translated
+#: while an administrator has not renamed the role).
 DEFAULT_ROLES = {
-    "admin": "Administrator",
-    "sales_manager": "Sales manager",
-    "sales_rep": "Sales representative",
-    "service_agent": "Service agent",
-    "analyst": "Analyst",
+    "admin": _("Administrator"),
+    "sales_manager": _("Sales manager"),
+    "sales_rep": _("Sales representative"),
+    "service_agent": _("Service agent"),
+    "analyst": _("Analyst"),
 }
+
+
+def role_label(role: Role) -> str:
+    """The name to show for ``role``: translatable while a default role keeps its name."""
+    default = DEFAULT_ROLES.get(role.key or "")
+    return default if default is not None and role.name == default else role.name
 
 
 class CatalogError(Exception):
@@ -57,7 +65,7 @@ def ensure_default_roles(session: Session) -> dict[str, Role]:
     roles = {role.key: role for role in session.scalars(select(Role).where(Role.key.is_not(None)))}
     for key, name in DEFAULT_ROLES.items():
         if key not in roles:
-            roles[key] = Role(key=key, name=name)
+            roles[key] = Role(key=key, name=str(name))
             session.add(roles[key])
     session.flush()
     return roles
