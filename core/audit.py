@@ -21,6 +21,14 @@ from core.crypto import EncryptedString
 from core.db import Base, JSONType, RecordMixin, utcnow
 
 REDACTED = "[redacted]"
+#: Columns of any model that never reach the trail in clear.
+ALWAYS_SECRET = frozenset({"password_hash", "recovery_codes", "token_hash"})
+#: Bookkeeping columns left out of the recorded changes.
+NOT_AUDITED = frozenset(
+    {"id", "version", "updated_at", "updated_by_id", "created_at", "created_by_id"}
+)
+#: The actions that change a record (their ``changes`` are ``{field: [before, after]}``).
+CHANGE_ACTIONS = ("create", "update", "delete")
 
 
 @dataclass(frozen=True)
@@ -108,8 +116,26 @@ def sensitive_columns(obj: Any) -> set[str]:
         if any(isinstance(column.type, EncryptedString) for column in attr.columns)
     }
     names.update(getattr(type(obj), "__sensitive__", ()))
-    names.add("password_hash")
+    names.update(ALWAYS_SECRET)
     return names
+
+
+def audited_attributes(mapper: Any) -> list[tuple[str, bool]]:
+    """``(key, is_relation)`` of what the trail records: columns and many-to-many lists.
+
+    A model leaves bookkeeping columns out with ``__audit_exclude__ = ("col", …)``.
+    """
+    found = []
+    excluded = NOT_AUDITED | set(getattr(mapper.class_, "__audit_exclude__", ()))
+    for attr in mapper.attrs:
+        if attr.key in excluded:
+            continue
+        if hasattr(attr, "direction"):
+            if attr.direction.name == "MANYTOMANY":
+                found.append((attr.key, True))
+        elif hasattr(attr, "columns"):
+            found.append((attr.key, False))
+    return found
 
 
 def diff(obj: Any, *, created: bool = False, deleted: bool = False) -> dict[str, list[Any]]:
@@ -117,15 +143,8 @@ def diff(obj: Any, *, created: bool = False, deleted: bool = False) -> dict[str,
     state = inspect(obj)
     secret = sensitive_columns(obj)
     changes: dict[str, list[Any]] = {}
-    skip = {"id", "version", "updated_at", "updated_by_id", "created_at", "created_by_id"}
-    for attr in state.mapper.attrs:
-        key = attr.key
-        if key in skip or (not hasattr(attr, "columns") and not hasattr(attr, "direction")):
-            continue
+    for key, is_relation in audited_attributes(state.mapper):
         history = state.attrs[key].history
-        is_relation = hasattr(attr, "direction")
-        if is_relation and attr.direction.name != "MANYTOMANY":
-            continue
         if created:
             before, after = None, state.attrs[key].value
         elif deleted:
@@ -161,7 +180,45 @@ def diff(obj: Any, *, created: bool = False, deleted: bool = False) -> dict[str,
     return changes
 
 
+def snapshot(obj: Any) -> dict[str, Any]:
+    """Every audited value of ``obj`` as the trail writes it (sensitive values redacted)."""
+    values = diff(obj, created=True)
+    return {
+        key: values[key][1] if key in values else ([] if is_relation else None)
+        for key, is_relation in audited_attributes(inspect(obj).mapper)
+    }
+
+
+def state_at(
+    current: dict[str, Any], events_newest_first: list[Any], at: dt.datetime
+) -> dict[str, Any] | None:
+    """The values a record had at ``at``, or ``None`` if it did not exist then.
+
+    Starts from ``current`` (see :func:`snapshot`) and walks back through the
+    record's events newer than ``at``: an update gives back its before values, a
+    delete the values it removed, and a create means the record was not there
+    yet.  Values redacted in the trail stay redacted.
+    """
+    state = dict(current)
+    for entry in events_newest_first:
+        if entry.action not in CHANGE_ACTIONS:
+            continue
+        if entry.at <= at:
+            return None if entry.action == "delete" else state
+        if entry.action == "create":
+            return None
+        befores = {key: pair[0] for key, pair in (entry.changes or {}).items()}
+        if entry.action == "delete":
+            state = dict.fromkeys(state) | befores
+        else:
+            state.update(befores)
+    return state
+
+
 def _audit_row(actor: Actor, action: str, obj: Any, changes: dict) -> dict[str, Any]:
+    # A new object gets its identity key only after the flush: read its primary key then.
+    state = inspect(obj)
+    key = state.identity or state.mapper.primary_key_from_instance(obj)
     return {
         "at": utcnow(),
         "action": action,
@@ -171,7 +228,7 @@ def _audit_row(actor: Actor, action: str, obj: Any, changes: dict) -> dict[str, 
         "ip": actor.ip,
         "request_id": actor.request_id,
         "record_type": obj.__tablename__,
-        "record_id": str(inspect(obj).identity[0]) if inspect(obj).identity else None,
+        "record_id": None if not key or key[0] is None else str(key[0]),
         "summary": str(obj)[:300],
         "changes": changes,
     }
@@ -208,23 +265,23 @@ def record_event(
     record_id: Any = None,
     summary: str = "",
     changes: dict[str, Any] | None = None,
-) -> None:
-    """Record a security or business event that is not a row change."""
+) -> AuditEvent:
+    """Record a security or business event that is not a row change; return it."""
     actor = actor or current_actor(session)
-    session.add(
-        AuditEvent(
-            action=action,
-            actor_kind=actor.kind,
-            actor_user_id=actor.user_id,
-            actor_token_id=actor.token_id,
-            ip=actor.ip,
-            request_id=actor.request_id,
-            record_type=record_type,
-            record_id=None if record_id is None else str(record_id),
-            summary=summary[:300],
-            changes=changes,
-        )
+    entry = AuditEvent(
+        action=action,
+        actor_kind=actor.kind,
+        actor_user_id=actor.user_id,
+        actor_token_id=actor.token_id,
+        ip=actor.ip,
+        request_id=actor.request_id,
+        record_type=record_type,
+        record_id=None if record_id is None else str(record_id),
+        summary=summary[:300],
+        changes=changes,
     )
+    session.add(entry)
+    return entry
 
 
 def record_denial(request: Any, reason: Any) -> None:
