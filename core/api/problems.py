@@ -17,6 +17,7 @@ TYPES = {
     413: "too-large",
     415: "unsupported-media-type",
     422: "validation",
+    428: "precondition-required",
     429: "too-many-requests",
     500: "server-error",
 }
@@ -44,7 +45,10 @@ def problem_response(
     if detail is not None:
         body["detail"] = request.translate(detail)
     if errors:
-        body["errors"] = errors
+        body["errors"] = {
+            name: [request.translate(message) for message in messages]
+            for name, messages in errors.items()
+        }
     body.update(extra)
     response = Response(status=status, charset="utf-8", content_type="application/problem+json")
     response.json_body = body
