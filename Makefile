@@ -12,8 +12,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(STAMP): $(BIN)/python setup.cfg pyproject.toml tests/example_plugin/setup.cfg
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e tests/example_plugin
 	touch $(STAMP)
 
 install: $(STAMP)

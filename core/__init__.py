@@ -29,6 +29,7 @@ def make_config(settings: dict[str, Any], **registry_items: Any) -> Configurator
     config.include("core.audit")
     config.include("core.i18n")
     config.include("core.records")
+    config.include("core.customfields")
     config.include("core.web")
     config.include("core.api")
     include_modules(config)

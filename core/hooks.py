@@ -1,12 +1,20 @@
-"""The core's own hook implementations: its permissions and settings menu."""
+"""The core's own hook implementations: permissions, menus, record types and tabs."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from core.contributions import MenuItem, Permission
+from core.contributions import (
+    ApiResource,
+    MenuItem,
+    Permission,
+    RecordTab,
+    RecordType,
+    ScopeColumns,
+)
 from core.i18n import _
 from core.modules import hookimpl
+from core.security.models import Team, User
 
 
 @hookimpl
@@ -29,6 +37,15 @@ def guanxi_menu_items(request: Any) -> list[MenuItem]:
     return [
         MenuItem("home", _("Home"), "home", icon="home", order=0),
         MenuItem(
+            "settings.audit",
+            _("Audit trail"),
+            "settings_audit",
+            icon="history",
+            order=90,
+            permission="core.audit.view",
+            section="settings",
+        ),
+        MenuItem(
             "settings.modules",
             _("Modules"),
             "settings_modules",
@@ -37,4 +54,106 @@ def guanxi_menu_items(request: Any) -> list[MenuItem]:
             permission="core.modules.manage",
             section="settings",
         ),
+        MenuItem(
+            "settings.security",
+            _("Security"),
+            "settings_security",
+            icon="shield-check",
+            order=60,
+            permission="core.settings.manage",
+            section="settings",
+        ),
+        MenuItem(
+            "settings.outbox",
+            _("Outbox"),
+            "settings_outbox",
+            icon="mail",
+            order=70,
+            permission="core.settings.manage",
+            section="settings",
+        ),
+        MenuItem(
+            "settings.users",
+            _("Users"),
+            "users",
+            icon="users",
+            order=10,
+            permission="core.users.manage",
+            section="settings",
+        ),
+        MenuItem(
+            "settings.teams",
+            _("Teams"),
+            "teams",
+            icon="sitemap",
+            order=12,
+            permission="core.users.manage",
+            section="settings",
+        ),
+        MenuItem(
+            "settings.regions",
+            _("Regions"),
+            "regions",
+            icon="map-pin",
+            order=14,
+            permission="core.users.manage",
+            section="settings",
+        ),
+        MenuItem(
+            "settings.roles",
+            _("Roles"),
+            "settings_roles",
+            icon="shield-lock",
+            order=20,
+            permission="core.roles.manage",
+            section="settings",
+        ),
+        MenuItem(
+            "settings.custom_fields",
+            _("Custom fields"),
+            "settings_custom_fields",
+            icon="forms",
+            order=55,
+            permission="core.customfields.manage",
+            section="settings",
+        ),
     ]
+
+
+@hookimpl
+def guanxi_record_types() -> list[RecordType]:
+    """Users and teams, so that their history is read like any record's.
+
+    Their permission prefix is ``core.users``: ``core.users.manage`` opens them.
+    """
+    return [
+        RecordType(
+            "user",
+            _("User"),
+            User,
+            scope=ScopeColumns(owner="id", team="team_id"),
+            permission_prefix="core.users",
+            title=lambda user: user.name,
+        ),
+        RecordType(
+            "team", _("Team"), Team, scope=ScopeColumns(team="id"), permission_prefix="core.users"
+        ),
+    ]
+
+
+@hookimpl
+def guanxi_record_tabs(request: Any, record_type: str, record: Any) -> list[RecordTab]:
+    """The History tab of every record page: its audit trail and past states."""
+    if record_type not in request.record_types:
+        return []
+    url = request.route_path("record_history", record_type=record_type, id=record.id)
+    return [RecordTab("history", _("History"), url, order=900, icon="history")]
+
+
+@hookimpl
+def guanxi_api_resources() -> list[ApiResource]:
+    """The core's REST endpoints: me, users and the OpenAPI document itself."""
+    from core.api.users import USERS_RESOURCE
+    from core.api.views import ME_RESOURCE
+
+    return [ME_RESOURCE, USERS_RESOURCE]

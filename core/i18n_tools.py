@@ -66,7 +66,9 @@ def update_domain(domain: str, template: Catalog, locale_dir: Path = LOCALE_DIR)
         catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
         if locale == "en":
             for message in catalog:
-                if message.id and not message.string:
+                if isinstance(message.id, tuple | list) and not any(message.string):
+                    message.string = tuple(message.id)
+                elif message.id and not message.string:
                     message.string = message.id
         with path.open("wb") as handle:
             write_po(handle, catalog, width=100, omit_header=False, ignore_obsolete=True,

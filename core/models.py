@@ -1,6 +1,9 @@
 """Imports every model of the core so that ``Base.metadata`` is complete."""
 
 from core.audit import AuditEvent
+from core.customfields.models import CustomFieldDefinition
+from core.jobs import JobRun
+from core.mail import OutboxMessage
 from core.modules import ModuleState
 from core.notifications import Notification
 from core.security.models import (
@@ -13,17 +16,26 @@ from core.security.models import (
     Team,
     User,
 )
+from core.security.password_reset import PasswordResetToken
+from core.security.throttle import LoginLock
+from core.settings_store import SystemSetting
 
 __all__ = [
     "ApiToken",
     "AuditEvent",
     "AuthSession",
+    "CustomFieldDefinition",
+    "JobRun",
     "LoginAttempt",
+    "LoginLock",
     "ModuleState",
     "Notification",
+    "OutboxMessage",
+    "PasswordResetToken",
     "Region",
     "Role",
     "RoleGrant",
+    "SystemSetting",
     "Team",
     "User",
 ]

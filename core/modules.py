@@ -21,6 +21,7 @@ from typing import Any
 
 import pluggy
 from pyramid.httpexceptions import HTTPNotFound
+from pyramid.viewderivers import INGRESS
 from sqlalchemy import Boolean, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -299,7 +300,8 @@ def includeme(config: Any) -> None:
         modules = discover()
     registry = ModuleRegistry.create(modules, ttl=float(settings["guanxi.module_state_ttl"]))
     config.registry["modules"] = registry
-    config.add_view_deriver(module_view_deriver)
+    # Outermost, before the permission check: a disabled module's pages are 404, not 403.
+    config.add_view_deriver(module_view_deriver, under=INGRESS, over="secured_view")
 
     def enabled_modules(request: Any) -> frozenset[str]:
         return registry.enabled_names(request.dbsession)

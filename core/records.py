@@ -27,9 +27,18 @@ def record_type_of(request: Any, model: type) -> RecordType | None:
     return None
 
 
+CACHE_KEY = "record_catalogue_cache"
+
+
+def forget_record_types(registry: Any) -> None:
+    """Drop the cached record types and permissions (after plugins were added or removed)."""
+    registry[CACHE_KEY].clear()
+
+
 def includeme(config: Any) -> None:
     """``request.record_types`` and ``request.permissions`` for the enabled modules."""
     cache: dict[tuple[str, frozenset[str]], Any] = {}
+    config.registry[CACHE_KEY] = cache
 
     def cached(kind: str, request: Any, build: Any) -> Any:
         key = (kind, request.enabled_modules)

@@ -292,6 +292,67 @@ def login_as(app: Any, db_connection: Any, dbsession: Any) -> Any:
     return make
 
 
+class Mailbox:
+    """A fake SMTP server standing in for ``smtplib.SMTP`` and ``smtplib.SMTP_SSL``.
+
+    ``sent`` holds the delivered ``EmailMessage`` objects; set ``down`` to refuse
+    connections, or add addresses to ``refused`` to reject single recipients.
+    """
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+        self.connections: list[dict[str, Any]] = []
+        self.down = False
+        self.refused: set[str] = set()
+
+    def connect(self, host: str, port: int, ssl: bool = False, **kw: Any) -> Any:
+        import smtplib
+
+        if self.down:
+            raise ConnectionRefusedError(111, "Connection refused")
+        info: dict[str, Any] = {"host": host, "port": port, "ssl": ssl, "starttls": False}
+        self.connections.append(info)
+        mailbox = self
+
+        class Connection:
+            def ehlo(self) -> None:
+                pass
+
+            def has_extn(self, name: str) -> bool:
+                return name.lower() == "starttls"
+
+            def starttls(self, **kw: Any) -> None:
+                info["starttls"] = True
+
+            def login(self, user: str, password: str) -> None:
+                info["login"] = (user, password)
+
+            def send_message(self, message: Any) -> None:
+                if message["To"] in mailbox.refused:
+                    raise smtplib.SMTPRecipientsRefused({message["To"]: (550, b"no such user")})
+                mailbox.sent.append(message)
+
+            def quit(self) -> None:
+                pass
+
+            close = quit
+
+        return Connection()
+
+
+@pytest.fixture
+def mailbox(monkeypatch: pytest.MonkeyPatch) -> Mailbox:
+    """Capture what the outbox sends over SMTP (``smtplib`` is replaced by a fake)."""
+    import smtplib
+
+    box = Mailbox()
+    monkeypatch.setattr(smtplib, "SMTP", lambda host, port, **kw: box.connect(host, port))
+    monkeypatch.setattr(
+        smtplib, "SMTP_SSL", lambda host, port, **kw: box.connect(host, port, ssl=True)
+    )
+    return box
+
+
 @pytest.fixture
 def admin(factory: Factory) -> User:
     """A user with the Administrator role."""

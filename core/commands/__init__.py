@@ -1,5 +1,5 @@
 """The subcommands of ``guanxi``, one module per topic."""
 
-from core.commands import database, modules, serve
+from core.commands import database, keys, modules, serve, tokens, users, worker
 
-__all__ = ["database", "modules", "serve"]
+__all__ = ["database", "keys", "modules", "serve", "tokens", "users", "worker"]

@@ -23,10 +23,16 @@ class Identity:
     #: True once the second factor is given (or the user has none).
     verified: bool = True
     session_id: str | None = field(default=None, repr=False)
+    #: Read once: the user object is detached when a commit fails (see ``user_id``).
+    _user_id: int = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._user_id = self.user.id
 
     @property
     def user_id(self) -> int:
-        return self.user.id
+        """The user's id, readable even after the request's transaction was aborted."""
+        return self._user_id
 
     def scopes(self, permission: str) -> frozenset[str]:
         """The scopes under which ``permission`` is granted (empty if not at all)."""

@@ -70,6 +70,8 @@ class User(RecordMixin, Base):
     """Somebody who logs in."""
 
     __tablename__ = "users"
+    #: Bookkeeping columns left out of the audit trail (logins are audited as events).
+    __audit_exclude__ = ("last_login_at", "totp_last_step")
 
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100), default="")
@@ -170,6 +172,8 @@ class ApiToken(RecordMixin, Base):
     """A personal API token: stored as a hash, limited to a subset of permissions."""
 
     __tablename__ = "api_tokens"
+    #: Never written in clear to the audit trail.
+    __sensitive__ = ("token_hash",)
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))

@@ -85,7 +85,9 @@ def record_factory(record_type_name: str, action: str = "view") -> Any:
     """A Pyramid context factory loading ``{id}`` of a record type, 404 when out of scope."""
 
     def factory(request: Any) -> RecordContext:
-        record_type = request.record_types[record_type_name]
+        record_type = request.record_types.get(record_type_name)
+        if record_type is None:  # its module is disabled
+            raise HTTPNotFound()
         permission = f"{record_type.permission_prefix}.{action}"
         record = get_in_scope(request, record_type, request.matchdict.get("id"), permission)
         return RecordContext(record, record_type)

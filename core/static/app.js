@@ -14,6 +14,15 @@
     if (message && !window.confirm(message)) event.preventDefault();
   }, true);
 
+  // Copy a field's value: <button data-gx-copy="#field-id">.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-gx-copy]");
+    var field = button && document.querySelector(button.getAttribute("data-gx-copy"));
+    if (!field) return;
+    field.select();
+    if (navigator.clipboard) navigator.clipboard.writeText(field.value);
+  });
+
   // "/" focuses the search box unless the user is typing somewhere.
   document.addEventListener("keydown", function (event) {
     var tag = (event.target.tagName || "").toLowerCase();

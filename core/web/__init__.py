@@ -36,4 +36,6 @@ def includeme(config: Any) -> None:
     config.include("core.web.search")
     config.include("core.notifications")
     config.include("core.web.modules_admin")
+    config.include("core.mail")
+    config.include("core.audit_views")
     config.include("core.web.errors")

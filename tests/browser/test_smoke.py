@@ -38,7 +38,7 @@ def test_phone_width_menu_collapses(chromium, live_server):
     try:
         log_in(page, live_server)
         assert not page.locator("nav#gx-sidebar").is_visible()
-        page.click("button[aria-label='Menu']")
+        page.click("button[data-bs-target='#gx-sidebar']")
         page.wait_for_selector("nav#gx-sidebar.show")
         assert page.locator("nav#gx-sidebar a[data-menu='home']").is_visible()
     finally:

@@ -1,0 +1,28 @@
+"""Customers: the companies and people the sales team works with (first slice: accounts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.i18n import TranslationStringFactory
+
+from core.modules import Manifest
+
+_ = TranslationStringFactory("customers")
+
+MANIFEST = Manifest(
+    name="customers",
+    label=_("Customers"),
+    description=_("Customer accounts with owners, teams, regions, levels and statuses."),
+    version="0.1.0",
+    depends=(),
+)
+
+
+def includeme(config: Any) -> None:
+    """Routes, views and static files of the customers module."""
+    from core.web import add_static
+
+    add_static(config, "plugins.customers")
+    config.include("plugins.customers.views")
+    config.include("plugins.customers.api")

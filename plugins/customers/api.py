@@ -1,0 +1,226 @@
+"""REST API: ``/api/v1/customers`` (list, create) and ``/api/v1/customers/{id}``.
+
+Every route works within the caller's data scope (404 outside it); writes go
+through the same form and rules as the pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.httpexceptions import HTTPNoContent
+from pyramid.view import view_config
+from sqlalchemy import select
+from webob.multidict import MultiDict
+
+from core.api.listing import FilterError, list_response
+from core.api.writes import (
+    check_version,
+    expected_version,
+    read_json,
+    set_etag,
+    stale_problem,
+    validation_problem,
+)
+from core.customfields.filters import FilterError as CustomFilterError
+from core.customfields.filters import custom_filter
+from core.customfields.service import validate_values
+from core.db import utcnow
+from core.events import emit
+from core.i18n import user_timezone
+from core.security.scopes import RecordContext, record_factory
+from core.security.service_errors import ConflictError, Refused
+from plugins.customers import _
+from plugins.customers.forms import COLUMNS, CustomerForm, form_data
+from plugins.customers.listing import SPEC
+from plugins.customers.models import Customer
+from plugins.customers.service import (
+    CREATE,
+    DELETE,
+    EDIT,
+    RECORD_TYPE,
+    VIEW,
+    live_customers,
+    people_in_scope,
+    scoped,
+    write,
+)
+
+#: Where errors that concern the whole record (not one field) are listed.
+RECORD_ERRORS = "customer"
+CUSTOM = "custom"
+
+
+def serialize(customer: Customer) -> dict[str, Any]:
+    """The JSON form of a customer."""
+    return {
+        "id": customer.id,
+        **{name: getattr(customer, name) for name in COLUMNS},
+        "team_id": customer.team_id,
+        "custom": customer.custom or {},
+        "version": customer.version,
+        "created_at": customer.created_at.isoformat(),
+        "updated_at": customer.updated_at.isoformat(),
+    }
+
+
+def checked_body(request: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """The body's fields, or a 422 naming unknown fields and values of the wrong type."""
+    errors: dict[str, list[str]] = {}
+    for name, value in body.items():
+        if name == CUSTOM:
+            if not isinstance(value, dict):
+                errors[name] = [request.translate(_("Give custom fields as an object."))]
+        elif name not in COLUMNS:
+            errors[name] = [request.translate(_("There is no such field."))]
+        elif name == "owner_id":
+            if isinstance(value, bool) or not isinstance(value, int):
+                errors[name] = [request.translate(_("Give the owner's user id as a number."))]
+        elif value is not None and not isinstance(value, str):
+            errors[name] = [request.translate(_("Give this field as text."))]
+    if errors:
+        raise validation_problem(errors)
+    return body
+
+
+def validated(
+    request: Any, values: dict[str, Any], owners: list[Any], *, partial: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Clean column values and custom field values, or a 422 listing every error.
+
+    Columns go through the same form as the pages; custom fields through the
+    core's validation (``partial`` leaves fields the body does not mention alone).
+    """
+    custom = values.pop(CUSTOM, None) or {}
+    formdata = MultiDict(
+        (name, "" if value is None else str(value)) for name, value in values.items()
+    )
+    form = CustomerForm(request, formdata, owners=owners)
+    valid = form.validate()
+    clean, custom_errors = validate_values(
+        request.dbsession,
+        request.custom_fields(RECORD_TYPE),
+        custom,
+        partial=partial,
+        tz=user_timezone(request),
+    )
+    if not valid or custom_errors:
+        errors = {name: list(messages) for name, messages in form.errors.items()}
+        errors.update({f"{CUSTOM}.{key}": messages for key, messages in custom_errors.items()})
+        raise validation_problem(
+            {name: [request.translate(m) for m in messages] for name, messages in errors.items()}
+        )
+    return form.values(), clean
+
+
+def saved(
+    request: Any,
+    customer: Customer,
+    values: tuple[dict[str, Any], dict[str, Any]],
+    permission: str,
+) -> None:
+    """Write through the shared rules; a refusal becomes a 409 or 422 problem."""
+    columns, custom = values
+    try:
+        write(request, customer, columns, permission, custom)
+    except ConflictError:
+        raise stale_problem(customer.version) from None
+    except Refused as refused:
+        raise validation_problem(
+            {
+                name or RECORD_ERRORS: [request.translate(message) for message in messages]
+                for name, messages in refused.errors.items()
+            }
+        ) from None
+
+
+@view_config(route_name="api_customers", request_method="GET", renderer="json", permission=VIEW)
+def list_customers(request: Any) -> dict[str, Any]:
+    """One page of the customers in the caller's scope."""
+    query = select(Customer).where(scoped(request, VIEW), live_customers())
+    return list_response(request, query, SPEC, serialize, {"cf_": custom_filters(request)})
+
+
+def custom_filters(request: Any) -> Any:
+    """``cf_<key>[__op]=value`` filters on the customer's custom fields."""
+    definitions = {d.key: d for d in request.custom_fields(RECORD_TYPE)}
+    tz = user_timezone(request)
+
+    def build(key: str, op: str, raw: str) -> Any:
+        definition = definitions.get(key)
+        if definition is None:
+            raise FilterError(_("There is no custom field called ${key}.", mapping={"key": key}))
+        try:
+            return custom_filter(Customer, definition, op, raw, tz=tz)
+        except CustomFilterError as exc:
+            raise FilterError(exc.message) from None
+
+    return build
+
+
+@view_config(route_name="api_customers", request_method="POST", renderer="json", permission=CREATE)
+def create_customer(request: Any) -> dict[str, Any]:
+    """Create a customer; the owner defaults to the caller."""
+    body = checked_body(request, read_json(request))
+    values = {"kind": "company", "level": "normal", "status": "potential"}
+    values.update(body)
+    values.setdefault("owner_id", request.identity.user_id)
+    owners = people_in_scope(request.dbsession, request.identity, CREATE)
+    customer = Customer(custom={})
+    saved(request, customer, validated(request, values, owners, partial=False), CREATE)
+    emit(request, "customer.created", id=customer.id, code=customer.code)
+    request.response.status_code = 201
+    request.response.location = request.route_url("api_customer", id=customer.id)
+    set_etag(request, customer)
+    return serialize(customer)
+
+
+@view_config(route_name="api_customer", request_method="GET", renderer="json", permission=VIEW)
+def get_customer(context: RecordContext, request: Any) -> dict[str, Any]:
+    """One customer in the caller's scope (with its version as ETag)."""
+    set_etag(request, context.record)
+    return serialize(context.record)
+
+
+@view_config(route_name="api_customer_edit", renderer="json", permission=EDIT)
+def update_customer(context: RecordContext, request: Any) -> dict[str, Any]:
+    """Change the given fields; the version must be the one last read (else 409)."""
+    customer = context.record
+    body = read_json(request)
+    expected = expected_version(request, body)
+    changes = checked_body(request, body)
+    check_version(customer, expected)
+    owners = people_in_scope(request.dbsession, request.identity, EDIT)
+    if customer.owner not in owners:
+        owners.append(customer.owner)
+    values = validated(request, {**form_data(customer), **changes}, owners, partial=True)
+    saved(request, customer, values, EDIT)
+    set_etag(request, customer)
+    return serialize(customer)
+
+
+@view_config(route_name="api_customer_delete", permission=DELETE)
+def delete_customer(context: RecordContext, request: Any) -> HTTPNoContent:
+    """Soft-delete a customer (an administrator or manager can restore it from the list)."""
+    context.record.deleted_at = utcnow()
+    return HTTPNoContent()
+
+
+def includeme(config: Any) -> None:
+    """The API routes; each method's route loads the record within that method's scope."""
+    one = r"/api/v1/customers/{id:\d+}"
+    config.add_route("api_customers", "/api/v1/customers")
+    config.add_route(
+        "api_customer_edit",
+        one,
+        request_method="PATCH",
+        factory=record_factory(RECORD_TYPE, "edit"),
+    )
+    config.add_route(
+        "api_customer_delete",
+        one,
+        request_method="DELETE",
+        factory=record_factory(RECORD_TYPE, "delete"),
+    )
+    config.add_route("api_customer", one, factory=record_factory(RECORD_TYPE, "view"))
+    config.scan("plugins.customers.api")

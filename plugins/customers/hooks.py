@@ -1,0 +1,137 @@
+"""The customers module's contributions to the core: permissions, menu, search, API …"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from core import hookimpl
+from core.contributions import (
+    ApiResource,
+    DashboardWidget,
+    MenuItem,
+    Permission,
+    RecordType,
+    ScopeColumns,
+    SearchResult,
+)
+from plugins.customers import _
+from plugins.customers.demo import load_demo_customers
+from plugins.customers.models import Customer
+from plugins.customers.openapi import PATHS, SCHEMAS
+from plugins.customers.service import (
+    CREATE,
+    DELETE,
+    EDIT,
+    PREFIX,
+    RECORD_TYPE,
+    VIEW,
+    display_phone,
+    live_customers,
+    scoped,
+    text_match,
+)
+
+
+@hookimpl
+def guanxi_permissions() -> list[Permission]:
+    """What users may do with customers; each is granted with a data scope."""
+    group = _("Customers")
+    return [
+        Permission(VIEW, _("View customers"), group),
+        Permission(CREATE, _("Create customers"), group),
+        Permission(EDIT, _("Edit customers"), group),
+        Permission(DELETE, _("Delete and restore customers"), group),
+    ]
+
+
+@hookimpl
+def guanxi_default_grants() -> dict[str, dict[str, str]]:
+    """Managers look after their team, representatives their own customers, others read."""
+    return {
+        "sales_manager": {VIEW: "team", CREATE: "team", EDIT: "team", DELETE: "team"},
+        "sales_rep": {VIEW: "own", CREATE: "own", EDIT: "own"},
+        "service_agent": {VIEW: "all"},
+        "analyst": {VIEW: "all"},
+    }
+
+
+@hookimpl
+def guanxi_menu_items(request: Any) -> list[MenuItem]:
+    """The customer list in the side menu."""
+    return [
+        MenuItem(
+            "customers", _("Customers"), "customers", icon="building", order=10, permission=VIEW
+        )
+    ]
+
+
+@hookimpl
+def guanxi_record_types() -> list[RecordType]:
+    """Customers: owned by a user, in the owner's team, located by province/city/district."""
+    return [
+        RecordType(
+            name=RECORD_TYPE,
+            label=_("Customer"),
+            model=Customer,
+            scope=ScopeColumns(
+                owner="owner_id",
+                team="team_id",
+                regions=("province_code", "city_code", "district_code"),
+            ),
+            extensible=True,
+            detail_route="customer_detail",
+            permission_prefix=PREFIX,
+            title=lambda customer: customer.name,
+        )
+    ]
+
+
+@hookimpl
+def guanxi_search(request: Any, query: str, limit: int) -> list[SearchResult]:
+    """Customers in scope whose name, code or phone starts with the query."""
+    if request.identity is None or not request.identity.can(VIEW):
+        return []
+    customers = request.dbsession.scalars(
+        select(Customer)
+        .where(text_match(query), live_customers(), scoped(request, VIEW))
+        .order_by(Customer.name, Customer.id)
+        .limit(limit)
+    )
+    return [
+        SearchResult(
+            label=customer.name,
+            url=request.route_path("customer_detail", id=customer.id),
+            kind=_("Customer"),
+            detail=" · ".join(filter(None, [customer.code, display_phone(customer.phone)])),
+        )
+        for customer in customers
+    ]
+
+
+@hookimpl
+def guanxi_dashboard_widgets(request: Any) -> list[DashboardWidget]:
+    """A card counting the user's customers by status."""
+    if request.identity is None or not request.identity.can(VIEW):
+        return []
+    return [
+        DashboardWidget(
+            key="customers.mine",
+            label=_("My customers"),
+            url=request.route_path("customers_widget"),
+            order=10,
+        )
+    ]
+
+
+@hookimpl
+def guanxi_api_resources() -> list[ApiResource]:
+    """``/customers`` and ``/customers/{id}`` in the OpenAPI document."""
+    return [ApiResource(name="customers", paths=PATHS, schemas=SCHEMAS)]
+
+
+@hookimpl
+def guanxi_demo_data(session: Any, users: dict[str, Any]) -> None:
+    """About forty customers in Shanghai, Jiangsu and Guangdong for the demo users."""
+    load_demo_customers(session, users)

@@ -1,0 +1,237 @@
+"""Customer rules shared by the pages, the API and the hooks.
+
+Numbering, phone normalisation, who may own a customer, prefix search, and
+saving inside a savepoint so that a refused save changes nothing (``Refused``
+for bad input, ``ConflictError`` when somebody saved the customer meanwhile).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from core.customfields.service import set_custom_values
+from core.db import utcnow
+from core.security.identity import Identity
+from core.security.models import User
+from core.security.scopes import in_scope, scope_filter
+from core.security.service_errors import ConflictError, Refused
+from plugins.customers import _
+from plugins.customers.models import Customer
+
+RECORD_TYPE = "customer"
+PREFIX = "customers.customer"
+VIEW, CREATE, EDIT, DELETE = (
+    f"{PREFIX}.{action}" for action in ("view", "create", "edit", "delete")
+)
+#: Automatic codes: C + year + a six-digit number counted per year.
+CODE_DIGITS = 6
+#: Attempts at a fresh automatic code when a concurrent save took the same one.
+CODE_ATTEMPTS = 3
+
+CODE_TAKEN = _("Another customer already has this code.")
+OUT_OF_SCOPE = _(
+    "After this change the customer would be outside your responsibility. "
+    "Choose an owner or region you look after."
+)
+
+
+def company_year(settings: dict[str, Any]) -> int:
+    """The current year in the company's time zone (numbering restarts with it)."""
+    zone = ZoneInfo(settings.get("guanxi.default_timezone") or "Asia/Shanghai")
+    return utcnow().astimezone(zone).year
+
+
+def next_code(session: Session, year: int) -> str:
+    """The next free automatic code of ``year``: ``C2026000042`` after ``C2026000041``."""
+    low, high = f"C{year}{'0' * CODE_DIGITS}", f"C{year}{'9' * CODE_DIGITS}"
+    codes = session.scalars(
+        select(Customer.code)
+        .where(Customer.code >= low, Customer.code <= high)
+        .order_by(Customer.code.desc())
+        .limit(50)
+    )
+    for code in codes:
+        tail = code[len(low) - CODE_DIGITS :]
+        if len(code) == len(low) and tail.isdigit():
+            return f"C{year}{int(tail) + 1:0{CODE_DIGITS}d}"
+    return f"C{year}{1:0{CODE_DIGITS}d}"
+
+
+def code_in_use(session: Session, code: str, customer_id: int | None = None) -> bool:
+    """Whether another customer (deleted ones included) has ``code``."""
+    query = select(Customer.id).where(Customer.code == code)
+    if customer_id is not None:
+        query = query.where(Customer.id != customer_id)
+    return session.execute(query.limit(1)).first() is not None
+
+
+# -- phones -----------------------------------------------------------------------
+
+
+def normalise_phone(raw: str) -> str:
+    """``raw`` in E.164 (``+8613812345678``); Chinese numbers may omit ``+86``.
+
+    Raises ``ValueError`` for something that cannot be a phone number.
+    """
+    try:
+        number = phonenumbers.parse(raw, "CN")
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(raw) from exc
+    if not phonenumbers.is_possible_number(number):
+        raise ValueError(raw)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def display_phone(value: str | None) -> str:
+    """A stored phone as people write it: national format in China, international abroad."""
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, "CN")
+    except phonenumbers.NumberParseException:
+        return value
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 86
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)
+
+
+def phone_prefix(query: str) -> str | None:
+    """The E.164 prefix a phone-like query stands for (``138`` → ``+86138``), else None."""
+    compact = "".join(ch for ch in query if ch not in " -()")
+    digits = compact.removeprefix("+")
+    if len(digits) < 3 or not digits.isdigit():
+        return None
+    if compact.startswith("+"):
+        return compact
+    return "+86" + digits.removeprefix("0")
+
+
+# -- queries ----------------------------------------------------------------------
+
+
+def live_customers() -> ColumnElement[bool]:
+    """Customers that are not deleted."""
+    return Customer.deleted_at.is_(None)
+
+
+def scoped(request: Any, permission: str) -> ColumnElement[bool]:
+    """The scope predicate of ``permission`` on customers for the request's user."""
+    return scope_filter(request.identity, request.record_types[RECORD_TYPE], permission)
+
+
+def prefix_match(column: Any, prefix: str) -> ColumnElement[bool]:
+    """``column`` starts with ``prefix``, written as an index range plus an exact LIKE."""
+    exact = column.startswith(prefix, autoescape=True)
+    if ord(prefix[-1]) >= sys.maxunicode:
+        return exact
+    return and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1), exact)
+
+
+def text_match(query: str) -> ColumnElement[bool]:
+    """Customers whose name, code or phone starts with ``query`` (control characters dropped)."""
+    query = "".join(ch for ch in query if ch.isprintable())
+    if not query:
+        return false()
+    clauses = [prefix_match(Customer.name, query), prefix_match(Customer.code, query.upper())]
+    phone = phone_prefix(query)
+    if phone:
+        clauses.append(prefix_match(Customer.phone, phone))
+    return or_(*clauses)
+
+
+# -- people -----------------------------------------------------------------------
+
+
+def people_in_scope(
+    session: Session, identity: Identity, permission: str, *, region_reaches_all: bool = False
+) -> list[User]:
+    """Active users whose customers ``permission`` reaches: the user, their teams, or all.
+
+    With ``region_reaches_all`` a region grant counts as everybody (anyone may own a
+    customer in my regions); otherwise it counts as the user alone.
+    """
+    scopes = identity.scopes(permission)
+    if not scopes:
+        return []
+    query = select(User).where(User.is_active).order_by(User.display_name, User.id)
+    if not ("all" in scopes or (region_reaches_all and "region" in scopes)):
+        clauses = [User.id == identity.user_id]
+        if "team" in scopes and identity.team_ids:
+            clauses.append(User.team_id.in_(sorted(identity.team_ids)))
+        query = query.where(or_(*clauses))
+    return list(session.scalars(query))
+
+
+def assign_owner(customer: Customer, owner: User) -> None:
+    """Give ``customer`` to ``owner``; the owner's team goes with it (team scopes read it)."""
+    customer.owner = owner
+    customer.team_id = owner.team_id
+
+
+# -- saving -----------------------------------------------------------------------
+
+
+def write(
+    request: Any,
+    customer: Customer,
+    values: dict[str, Any],
+    permission: str,
+    custom: dict[str, Any] | None = None,
+) -> None:
+    """Apply validated ``values`` (and clean ``custom`` field values) and save ``customer``.
+
+    Everything happens in a savepoint: when the save is refused nothing changes
+    and ``Refused`` (field → messages) or ``ConflictError`` (somebody saved the
+    customer meanwhile) is raised.  Refused when the code is taken, or when the
+    result would fall outside the scope of ``permission`` (nobody gives a
+    customer away to people or regions they do not look after).  A blank code
+    means "number it automatically" for a new customer and "keep it" otherwise;
+    an automatic code that a concurrent save took is replaced by the next one.
+    """
+    session = request.dbsession
+    values = dict(values)
+    wanted_code = values.pop("code") or customer.code
+    if wanted_code and code_in_use(session, wanted_code, customer.id):
+        raise Refused({"code": [CODE_TAKEN]})
+    owner = session.get(User, values.pop("owner_id"))
+    if owner is None:
+        raise Refused({"owner_id": [_("Choose an owner.")]})
+    record_type = request.record_types[RECORD_TYPE]
+    for attempt in range(1, CODE_ATTEMPTS + 1):
+        try:
+            with session.begin_nested():
+                for name, value in values.items():
+                    setattr(customer, name, value)
+                if custom:
+                    set_custom_values(customer, custom)
+                customer.code = wanted_code or next_code(
+                    session, company_year(request.registry.settings)
+                )
+                assign_owner(customer, owner)
+                session.add(customer)
+                session.flush()
+                if not in_scope(session, request.identity, record_type, customer.id, permission):
+                    raise Refused({"": [OUT_OF_SCOPE]})
+            return
+        except IntegrityError as exc:
+            if wanted_code or attempt == CODE_ATTEMPTS:
+                raise Refused({"code": [CODE_TAKEN]}) from exc
+        except StaleDataError as exc:
+            raise ConflictError(customer) from exc
+
+
+def check_version(customer: Customer, expected: int) -> None:
+    """Raise ``ConflictError`` when the version the user saw is not the stored one."""
+    if expected != customer.version:
+        raise ConflictError(customer)

@@ -1,0 +1,373 @@
+"""The customer pages: list, detail, create, edit, delete and restore, and the home card."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.view import view_config
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from core.api.problems import ProblemError
+from core.customfields.forms import custom_values, with_custom_fields
+from core.db import utcnow
+from core.events import emit
+from core.security.regions import MUNICIPAL_CITY
+from core.security.scopes import RecordContext, in_scope, record_factory
+from core.security.service_errors import ConflictError, Refused
+from core.web.form_feedback import conflict_message, show_refusal, submitted_version
+from plugins.customers import _
+from plugins.customers.forms import COLUMNS, CustomerForm, form_data, province_choices
+from plugins.customers.listing import PAGE_SORTS, page_of
+from plugins.customers.models import KINDS, LEVELS, STATUSES, Customer
+from plugins.customers.service import (
+    CREATE,
+    DELETE,
+    EDIT,
+    RECORD_TYPE,
+    VIEW,
+    check_version,
+    display_phone,
+    live_customers,
+    people_in_scope,
+    scoped,
+    text_match,
+    write,
+)
+
+TEMPLATES = "plugins.customers:templates/customers/"
+MAX_QUERY = 100
+#: The home card counts at most this many customers per status ("1000+").
+WIDGET_CAP = 1000
+STATUS_BADGES = {
+    "potential": "text-bg-info",
+    "active": "text-bg-success",
+    "at_risk": "text-bg-warning",
+    "churned": "text-bg-secondary",
+}
+
+
+def place(customer: Customer, full: bool = False) -> str:
+    """Where a customer is: province and city (and district when ``full``)."""
+    regions = [customer.province, customer.city] + ([customer.district] if full else [])
+    return " · ".join(
+        region.name for region in regions if region is not None and region.name != MUNICIPAL_CITY
+    )
+
+
+def display_helpers(request: Any) -> dict[str, Any]:
+    """What every customer template uses to show values: labels, badges, phone, place."""
+    return {
+        "labels": {
+            "kind": {key: request.translate(label) for key, label in KINDS.items()},
+            "level": {key: request.translate(label) for key, label in LEVELS.items()},
+            "status": {key: request.translate(label) for key, label in STATUSES.items()},
+        },
+        "status_badges": STATUS_BADGES,
+        "display_phone": display_phone,
+        "place": place,
+    }
+
+
+def may(request: Any, customer: Customer, permission: str) -> bool:
+    """Whether ``permission`` reaches this customer (for showing buttons)."""
+    identity = request.identity
+    return identity.can(permission) and in_scope(
+        request.dbsession, identity, request.record_types[RECORD_TYPE], customer.id, permission
+    )
+
+
+def deleted_factory(request: Any) -> RecordContext:
+    """Route context of a deleted customer within the user's delete scope (else 404)."""
+    record_type = request.record_types.get(RECORD_TYPE)
+    if record_type is None:
+        raise HTTPNotFound()
+    customer = find_deleted(request, request.matchdict["id"])
+    if customer is None:
+        raise HTTPNotFound()
+    return RecordContext(customer, record_type)
+
+
+def find_deleted(request: Any, raw_id: str) -> Customer | None:
+    """The deleted customer ``raw_id`` if the user may restore it."""
+    if not raw_id.isdigit() or not request.identity or not request.identity.can(DELETE):
+        return None
+    return request.dbsession.scalars(
+        select(Customer).where(
+            Customer.id == int(raw_id), Customer.deleted_at.is_not(None), scoped(request, DELETE)
+        )
+    ).first()
+
+
+# -- list ---------------------------------------------------------------------------
+
+
+def list_state(request: Any, deleted: bool, provinces: list[Any]) -> dict[str, str]:
+    """The list's parameters that hold an allowed value (anything else is ignored)."""
+    get = request.GET
+    state: dict[str, str] = {}
+    text = " ".join(get.get("q", "").split())[:MAX_QUERY]
+    if text:
+        state["q"] = text
+    for name, allowed in (("status", STATUSES), ("level", LEVELS)):
+        if get.get(name) in allowed:
+            state[name] = get[name]
+    if get.get("owner_id", "").isdigit():
+        state["owner_id"] = get["owner_id"]
+    if get.get("province_code") in dict(provinces):
+        state["province_code"] = get["province_code"]
+    if get.get("sort", "").removeprefix("-") in PAGE_SORTS:
+        state["sort"] = get["sort"]
+    if deleted:
+        state["deleted"] = "1"
+    return state
+
+
+def filter_chips(
+    request: Any, state: dict[str, str], owners: list[Any], provinces: list[Any], url_with: Any
+) -> list[tuple[str, str]]:
+    """``(text, address without it)`` for each active filter, shown as removable chips."""
+    labels = display_helpers(request)["labels"]
+    shown = {
+        "q": (_("Search"), state.get("q")),
+        "status": (_("Status"), labels["status"].get(state.get("status", ""))),
+        "level": (_("Level"), labels["level"].get(state.get("level", ""))),
+        "owner_id": (
+            _("Owner"),
+            next((user.name for user in owners if str(user.id) == state.get("owner_id")), None),
+        ),
+        "province_code": (_("Province"), dict(provinces).get(state.get("province_code", ""))),
+    }
+    return [
+        (
+            # TRANSLATORS: an active list filter, e.g. "Status: Active".
+            request.translate(_("${name}: ${value}"), name=request.translate(title), value=value),
+            url_with(**{key: None}),
+        )
+        for key, (title, value) in shown.items()
+        if value
+    ]
+
+
+@view_config(route_name="customers", renderer=TEMPLATES + "list.jinja2", permission=VIEW)
+def customer_list(request: Any) -> dict[str, Any]:
+    """Customers in the user's scope: searchable, filterable, sortable, 50 a page, no count."""
+    deleted = request.GET.get("deleted") == "1" and request.identity.can(DELETE)
+    provinces = province_choices(request.dbsession)
+    state = list_state(request, deleted, provinces)
+    query = (
+        select(Customer)
+        .where(
+            scoped(request, DELETE if deleted else VIEW),
+            Customer.deleted_at.is_not(None) if deleted else live_customers(),
+        )
+        .options(selectinload(Customer.province), selectinload(Customer.city))
+    )
+    if "q" in state:
+        query = query.where(text_match(state["q"]))
+    params = {key: value for key, value in state.items() if key not in ("q", "deleted")}
+    cursor = request.GET.get("cursor")
+    error = None
+    try:
+        customers, next_cursor = page_of(
+            request, query, {**params, **({"cursor": cursor} if cursor else {})}
+        )
+    except ProblemError:
+        error = _("That page of the list is no longer available; here is the first page.")
+        customers, next_cursor = page_of(request, query, params)
+        cursor = None
+    owners = people_in_scope(request.dbsession, request.identity, VIEW, region_reaches_all=True)
+
+    def url_with(**changes: Any) -> str:
+        """This list's address with some parameters changed (``None`` removes one)."""
+        query = {key: value for key, value in {**state, **changes}.items() if value is not None}
+        return request.route_path("customers", _query=query)
+
+    columns = [d for d in request.custom_fields(RECORD_TYPE) if d.show_in_list]
+    return {
+        "customers": customers,
+        "next_url": url_with(cursor=next_cursor) if next_cursor else None,
+        "first_page": not cursor,
+        "state": state,
+        "chips": filter_chips(request, state, owners, provinces, url_with),
+        "url_with": url_with,
+        "deleted": deleted,
+        "error": error,
+        "undo": find_deleted(request, request.GET.get("undo", "")),
+        "owners": owners,
+        "provinces": provinces,
+        "custom_columns": columns,
+        "can_create": request.identity.can(CREATE),
+        "can_delete": request.identity.can(DELETE),
+        "breadcrumbs": [(request.translate(_("Customers")), None)],
+        **display_helpers(request),
+    }
+
+
+# -- detail -------------------------------------------------------------------------
+
+
+@view_config(route_name="customer_detail", renderer=TEMPLATES + "detail.jinja2", permission=VIEW)
+def customer_detail(context: RecordContext, request: Any) -> dict[str, Any]:
+    """Key properties on the left, the tabs other modules contribute in the middle."""
+    customer = context.record
+    tabs = [
+        tab
+        for found in request.hooks.guanxi_record_tabs(
+            request=request, record_type=RECORD_TYPE, record=customer
+        )
+        for tab in found
+    ]
+    return {
+        "customer": customer,
+        "tabs": sorted(tabs, key=lambda tab: (tab.order, tab.key)),
+        "custom_definitions": request.custom_fields(RECORD_TYPE),
+        "can_edit": may(request, customer, EDIT),
+        "can_delete": may(request, customer, DELETE),
+        "breadcrumbs": [
+            (request.translate(_("Customers")), request.route_path("customers")),
+            (customer.name, None),
+        ],
+        **display_helpers(request),
+    }
+
+
+# -- create and edit ----------------------------------------------------------------
+
+
+def bound_form(
+    request: Any, permission: str, customer: Customer | None = None
+) -> tuple[CustomerForm, list[Any]]:
+    """The customer form with the custom fields, owners the user may choose, and posted data.
+
+    Returns the form and the custom field definitions.
+    """
+    definitions = request.custom_fields(RECORD_TYPE)
+    owners = people_in_scope(request.dbsession, request.identity, permission)
+    if customer is not None and customer.owner not in owners:
+        owners.append(customer.owner)
+    form_class = with_custom_fields(CustomerForm, definitions, request)
+    post = request.POST if request.method == "POST" else None
+    form = form_class(request, post, obj=customer, owners=owners)
+    if customer is not None:
+        form.code.description = _("Leave blank to keep the current code.")
+    return form, definitions  # type: ignore[return-value]
+
+
+def differing_values(form: CustomerForm, customer: Customer) -> dict[str, str]:
+    """Field → the value now saved, for fields where it differs from what the user sent."""
+    saved, sent = form_data(customer), form.values()
+    result = {}
+    for name in COLUMNS:
+        if (saved[name] or None) == (sent[name] or None):
+            continue
+        choices = dict(getattr(form[name], "choices", None) or [])
+        value = choices.get(saved[name], saved[name])
+        result[name] = display_phone(value) if name == "phone" else str(value or "—")
+    return result
+
+
+def form_page(request: Any, form: CustomerForm, customer: Customer | None, **extra: Any) -> dict:
+    """The template data of the create and edit pages."""
+    crumbs = [(request.translate(_("Customers")), request.route_path("customers"))]
+    if customer is not None:
+        crumbs.append((customer.name, request.route_path("customer_detail", id=customer.id)))
+    title = _("Edit") if customer is not None else _("New customer")
+    crumbs.append((request.translate(title), None))
+    return {"form": form, "customer": customer, "conflicts": {}, "breadcrumbs": crumbs, **extra}
+
+
+@view_config(route_name="customer_new", renderer=TEMPLATES + "form.jinja2", permission=CREATE)
+def customer_new(request: Any) -> Any:
+    """Create a customer; the owner defaults to the user."""
+    form, definitions = bound_form(request, CREATE)
+    if request.method == "GET":
+        form.owner_id.data = request.identity.user_id
+    elif form.validate():
+        customer = Customer(custom={})
+        try:
+            write(request, customer, form.values(), CREATE, custom_values(form, definitions))
+        except Refused as refused:
+            show_refusal(form, refused)
+        else:
+            emit(request, "customer.created", id=customer.id, code=customer.code)
+            request.flash(_("Customer ${name} is created."), name=customer.name)
+            return HTTPSeeOther(request.route_path("customer_detail", id=customer.id))
+    return form_page(request, form, None)
+
+
+@view_config(route_name="customer_edit", renderer=TEMPLATES + "form.jinja2", permission=EDIT)
+def customer_edit(context: RecordContext, request: Any) -> Any:
+    """Edit a customer; saving over somebody else's newer changes is refused."""
+    customer = context.record
+    form, definitions = bound_form(request, EDIT, customer)
+    conflicts: dict[str, str] = {}
+    if request.method == "POST" and form.validate():
+        try:
+            check_version(customer, submitted_version(form))
+            write(request, customer, form.values(), EDIT, custom_values(form, definitions))
+        except ConflictError:
+            form.form_errors.append(conflict_message(request, customer))
+            form.version.data = str(customer.version)
+            conflicts = differing_values(form, customer)
+        except Refused as refused:
+            show_refusal(form, refused)
+        else:
+            request.flash(_("Customer ${name} is saved."), name=customer.name)
+            return HTTPSeeOther(request.route_path("customer_detail", id=customer.id))
+    return form_page(request, form, customer, conflicts=conflicts)
+
+
+# -- delete and restore -------------------------------------------------------------
+
+
+@view_config(route_name="customer_delete", request_method="POST", permission=DELETE)
+def customer_delete(context: RecordContext, request: Any) -> HTTPSeeOther:
+    """Soft-delete: the customer leaves every list and can be restored."""
+    customer = context.record
+    customer.deleted_at = utcnow()
+    request.flash(_("Customer ${name} is deleted."), "warning", name=customer.name)
+    return HTTPSeeOther(request.route_path("customers", _query={"undo": customer.id}))
+
+
+@view_config(route_name="customer_restore", request_method="POST", permission=DELETE)
+def customer_restore(context: RecordContext, request: Any) -> HTTPSeeOther:
+    """Bring a deleted customer back."""
+    customer = context.record
+    customer.deleted_at = None
+    request.flash(_("Customer ${name} is restored."), name=customer.name)
+    return HTTPSeeOther(request.route_path("customer_detail", id=customer.id))
+
+
+# -- home card ----------------------------------------------------------------------
+
+
+@view_config(route_name="customers_widget", renderer=TEMPLATES + "widget.jinja2", permission=VIEW)
+def customers_widget(request: Any) -> dict[str, Any]:
+    """How many customers of each status the user looks after (each count capped)."""
+    counts = {}
+    for status in STATUSES:
+        capped = (
+            select(Customer.id)
+            .where(Customer.status == status, live_customers(), scoped(request, VIEW))
+            .limit(WIDGET_CAP + 1)
+            .subquery()
+        )
+        counts[status] = request.dbsession.scalar(select(func.count()).select_from(capped)) or 0
+    return {"counts": counts, "cap": WIDGET_CAP, **display_helpers(request)}
+
+
+def includeme(config: Any) -> None:
+    """The routes of the customer pages; record routes load within the action's scope."""
+    record = r"/customers/{id:\d+}"
+    config.add_route("customers", "/customers")
+    config.add_route("customer_new", "/customers/new")
+    config.add_route("customers_widget", "/customers/widgets/mine")
+    config.add_route("customer_detail", record, factory=record_factory(RECORD_TYPE, "view"))
+    config.add_route("customer_edit", record + "/edit", factory=record_factory(RECORD_TYPE, "edit"))
+    config.add_route(
+        "customer_delete", record + "/delete", factory=record_factory(RECORD_TYPE, "delete")
+    )
+    config.add_route("customer_restore", record + "/restore", factory=deleted_factory)
+    config.scan("plugins.customers.views")

@@ -1,0 +1,44 @@
+"""Fixtures for the customers module's tests: people in a small sales organisation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from plugins.customers.models import Customer
+from plugins.customers.service import assign_owner, next_code
+
+
+@pytest.fixture
+def make_customer(dbsession: Any) -> Any:
+    """``make_customer(owner, name=…, **columns)`` adds a customer owned by ``owner``."""
+
+    def make(owner: Any, name: str = "上海测试有限公司", **columns: Any) -> Customer:
+        customer = Customer(
+            code=columns.pop("code", None) or next_code(dbsession, 2026),
+            name=name,
+            custom=columns.pop("custom", {}),
+            **columns,
+        )
+        assign_owner(customer, owner)
+        dbsession.add(customer)
+        dbsession.flush()
+        return customer
+
+    return make
+
+
+@pytest.fixture
+def org(factory: Any) -> dict[str, Any]:
+    """A sales team with an east sub-team: a manager, two representatives, an agent."""
+    sales = factory.team("销售部")
+    east = factory.team("华东组", parent=sales)
+    return {
+        "sales": sales,
+        "east": east,
+        "manager": factory.user("manager", role="sales_manager", team=sales),
+        "rep": factory.user("rep", role="sales_rep", team=east, display_name="李强"),
+        "other_rep": factory.user("other", role="sales_rep", team=east, display_name="王磊"),
+        "agent": factory.user("agent", role="service_agent"),
+    }
