@@ -33,15 +33,26 @@ class CatalogError(Exception):
 
 
 def collect_permissions(hooks: Any) -> dict[str, Permission]:
-    """Every permission the given hook relay declares, by name; duplicates are an error."""
+    """Every permission the given hook relay declares, by name.
+
+    A permission declared twice is an error naming both modules.
+    """
     catalogue: dict[str, Permission] = {}
-    for permissions in hooks.guanxi_permissions():
-        for permission in permissions:
+    declared_by: dict[str, str] = {}
+    for impl in hooks.guanxi_permissions.get_hookimpls():
+        for permission in impl.function() or ():
             if permission.name in catalogue:
-                raise CatalogError(f"permission {permission.name} is declared twice")
+                raise CatalogError(
+                    f"permission {permission.name} is declared by both "
+                    f"{declared_by[permission.name]} and {impl.plugin_name}"
+                )
             if permission.name.count(".") != 2:
-                raise CatalogError(f"permission {permission.name} is not module.resource.action")
+                raise CatalogError(
+                    f"permission {permission.name} (module {impl.plugin_name}) is not "
+                    "module.resource.action"
+                )
             catalogue[permission.name] = permission
+            declared_by[permission.name] = impl.plugin_name
     return catalogue
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pluggy
 import pytest
 from pyramid.i18n import TranslationString
 from sqlalchemy import select
 
+from core import hookimpl, hookspecs
 from core.contributions import Permission
 from core.security.catalog import (
     DEFAULT_ROLES,
@@ -19,17 +21,30 @@ from core.security.models import Role
 
 
 class Hooks:
-    """A hook relay answering with fixed contributions."""
+    """A hook relay answering with fixed contributions, one plugin per list."""
 
     def __init__(self, permissions, grants=()):
-        self.permissions = permissions
+        self.pm = pluggy.PluginManager("guanxi")
+        self.pm.add_hookspecs(hookspecs)
+        for index, declared in enumerate(permissions):
+            self.pm.register(_Declares(declared), name=f"module{index}")
         self.grants = grants
 
+    @property
     def guanxi_permissions(self):
-        return self.permissions
+        return self.pm.hook.guanxi_permissions
 
     def guanxi_default_grants(self):
         return list(self.grants)
+
+
+class _Declares:
+    def __init__(self, permissions):
+        self.permissions = permissions
+
+    @hookimpl
+    def guanxi_permissions(self):
+        return self.permissions
 
 
 VIEW = Permission("crm.deal.view", "View deals", "Deals")
@@ -39,7 +54,7 @@ SETTINGS = Permission("crm.settings.manage", "Settings", scoped=False)
 
 def test_catalogue_collects_every_module():
     catalogue = collect_permissions(Hooks([[VIEW, EDIT], [SETTINGS]]))
-    assert list(catalogue) == ["crm.deal.view", "crm.deal.edit", "crm.settings.manage"]
+    assert set(catalogue) == {"crm.deal.view", "crm.deal.edit", "crm.settings.manage"}
     assert catalogue["crm.settings.manage"].module == "crm"
 
 
