@@ -1,7 +1,10 @@
 """REST API: ``/api/v1/customers`` (list, create) and ``/api/v1/customers/{id}``.
 
 Every route works within the caller's data scope (404 outside it); writes go
-through the same form and rules as the pages.
+through the same form and rules as the pages.  A PATCH is allowed when
+``edit`` or ``edit_status`` reaches the customer; a body changing a field the
+caller may not change answers 403, its ``errors`` naming those fields, and
+nothing is saved (see :mod:`plugins.customers.field_rules`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from sqlalchemy import select
 from webob.multidict import MultiDict
 
 from core.api.listing import FilterError, list_response
+from core.api.problems import ProblemError
 from core.api.writes import (
     check_version,
     expected_version,
@@ -28,9 +32,20 @@ from core.customfields.service import validate_values
 from core.db import utcnow
 from core.events import emit
 from core.i18n import user_timezone
+from core.security.policy import AUTHENTICATED
 from core.security.scopes import RecordContext, record_factory
 from core.security.service_errors import ConflictError, Refused
 from plugins.customers import _
+from plugins.customers.field_rules import (
+    CUSTOM,
+    LOCKED,
+    changes,
+    editable_factory,
+    kept,
+    refused_changes,
+    save_permission,
+    writable,
+)
 from plugins.customers.forms import COLUMNS, CustomerForm, form_data
 from plugins.customers.listing import SPEC
 from plugins.customers.models import Customer
@@ -48,7 +63,6 @@ from plugins.customers.service import (
 
 #: Where errors that concern the whole record (not one field) are listed.
 RECORD_ERRORS = "customer"
-CUSTOM = "custom"
 
 
 def serialize(customer: Customer) -> dict[str, Any]:
@@ -83,10 +97,10 @@ def checked_body(request: Any, body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def validated(
+def cleaned(
     request: Any, values: dict[str, Any], owners: list[Any], *, partial: bool
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Clean column values and custom field values, or a 422 listing every error.
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[str]]]:
+    """Column values, clean custom field values, and the (translated) errors by field.
 
     Columns go through the same form as the pages; custom fields through the
     core's validation (``partial`` leaves fields the body does not mention alone).
@@ -104,13 +118,32 @@ def validated(
         partial=partial,
         tz=user_timezone(request),
     )
-    if not valid or custom_errors:
-        errors = {name: list(messages) for name, messages in form.errors.items()}
-        errors.update({f"{CUSTOM}.{key}": messages for key, messages in custom_errors.items()})
-        raise validation_problem(
-            {name: [request.translate(m) for m in messages] for name, messages in errors.items()}
-        )
-    return form.values(), clean
+    errors = {name: list(messages) for name, messages in form.errors.items()} if not valid else {}
+    errors.update({f"{CUSTOM}.{key}": messages for key, messages in custom_errors.items()})
+    translated = {
+        name: [request.translate(m) for m in messages] for name, messages in errors.items()
+    }
+    return form.values(), clean, translated
+
+
+def validated(
+    request: Any, values: dict[str, Any], owners: list[Any], *, partial: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Clean column values and custom field values (see :func:`cleaned`), or a 422."""
+    columns, custom, errors = cleaned(request, values, owners, partial=partial)
+    if errors:
+        raise validation_problem(errors)
+    return columns, custom
+
+
+def refused_problem(names: list[str]) -> ProblemError:
+    """The 403 problem of a body changing fields the caller may not change."""
+    return ProblemError(
+        403,
+        _("Some fields may not be changed"),
+        _("You may not change the fields listed in errors. Nothing was saved."),
+        errors={name: [LOCKED] for name in names},
+    )
 
 
 def saved(
@@ -182,19 +215,39 @@ def get_customer(context: RecordContext, request: Any) -> dict[str, Any]:
     return serialize(context.record)
 
 
-@view_config(route_name="api_customer_edit", renderer="json", permission=EDIT)
+@view_config(route_name="api_customer_edit", renderer="json", permission=AUTHENTICATED)
 def update_customer(context: RecordContext, request: Any) -> dict[str, Any]:
-    """Change the given fields; the version must be the one last read (else 409)."""
+    """Change the given fields; the version must be the one last read (else 409).
+
+    Changing a field the caller may not change answers 403 before any 422.
+    """
     customer = context.record
+    fields = writable(request, customer)
     body = read_json(request)
     expected = expected_version(request, body)
-    changes = checked_body(request, body)
+    sent = checked_body(request, body)
     check_version(customer, expected)
     owners = people_in_scope(request.dbsession, request.identity, EDIT)
     if customer.owner not in owners:
         owners.append(customer.owner)
-    values = validated(request, {**form_data(customer), **changes}, owners, partial=True)
-    saved(request, customer, values, EDIT)
+    columns, custom, errors = cleaned(
+        request, {**form_data(customer), **sent}, owners, partial=True
+    )
+    sent_custom = sent.get(CUSTOM) or {}
+    refused = refused_changes(
+        changes(
+            customer,
+            {name: columns[name] for name in sent if name in COLUMNS},
+            {key: custom.get(key, value) for key, value in sent_custom.items()},
+        ),
+        fields,
+    )
+    if refused:
+        raise refused_problem(refused)
+    if errors:
+        raise validation_problem(errors)
+    custom = custom if CUSTOM in fields else {}
+    saved(request, customer, (kept(customer, columns, fields), custom), save_permission(fields))
     set_etag(request, customer)
     return serialize(customer)
 
@@ -214,7 +267,7 @@ def includeme(config: Any) -> None:
         "api_customer_edit",
         one,
         request_method="PATCH",
-        factory=record_factory(RECORD_TYPE, "edit"),
+        factory=editable_factory,
     )
     config.add_route(
         "api_customer_delete",

@@ -24,6 +24,7 @@ from plugins.customers.service import (
     CREATE,
     DELETE,
     EDIT,
+    EDIT_STATUS,
     PREFIX,
     RECORD_TYPE,
     VIEW,
@@ -42,17 +43,27 @@ def guanxi_permissions() -> list[Permission]:
         Permission(VIEW, _("View customers"), group),
         Permission(CREATE, _("Create customers"), group),
         Permission(EDIT, _("Edit customers"), group),
+        Permission(EDIT_STATUS, _("Change the status of customers"), group),
         Permission(DELETE, _("Delete and restore customers"), group),
     ]
 
 
 @hookimpl
 def guanxi_default_grants() -> dict[str, dict[str, str]]:
-    """Managers look after their team, representatives their own customers, others read."""
+    """Managers look after their team, representatives their own customers, others read.
+
+    Service agents may change the status of any customer but not its other fields.
+    """
     return {
-        "sales_manager": {VIEW: "team", CREATE: "team", EDIT: "team", DELETE: "team"},
-        "sales_rep": {VIEW: "own", CREATE: "own", EDIT: "own"},
-        "service_agent": {VIEW: "all"},
+        "sales_manager": {
+            VIEW: "team",
+            CREATE: "team",
+            EDIT: "team",
+            EDIT_STATUS: "team",
+            DELETE: "team",
+        },
+        "sales_rep": {VIEW: "own", CREATE: "own", EDIT: "own", EDIT_STATUS: "own"},
+        "service_agent": {VIEW: "all", EDIT_STATUS: "all"},
         "analyst": {VIEW: "all"},
     }
 

@@ -107,6 +107,13 @@ PATHS: dict[str, Any] = {
         },
         "patch": {
             "summary": "Change some fields of a customer",
+            "description": (
+                "Allowed when customers.customer.edit (every field but the status) or "
+                "customers.customer.edit_status (the status) reaches the customer, else 404. "
+                "Fields guarded by a permission the caller lacks on this customer may be "
+                "sent with their current value; changing one answers 403 with the refused "
+                "fields in `errors`, and nothing is saved."
+            ),
             "operationId": "updateCustomer",
             "tags": ["customers"],
             "parameters": [{"name": "If-Match", "in": "header", "schema": {"type": "string"}}],

@@ -28,8 +28,8 @@ from plugins.customers.models import Customer
 
 RECORD_TYPE = "customer"
 PREFIX = "customers.customer"
-VIEW, CREATE, EDIT, DELETE = (
-    f"{PREFIX}.{action}" for action in ("view", "create", "edit", "delete")
+VIEW, CREATE, EDIT, EDIT_STATUS, DELETE = (
+    f"{PREFIX}.{action}" for action in ("view", "create", "edit", "edit_status", "delete")
 )
 #: Automatic codes: C + year + a six-digit number counted per year.
 CODE_DIGITS = 6

@@ -13,11 +13,27 @@ from core.api.problems import ProblemError
 from core.customfields.forms import custom_values, with_custom_fields
 from core.db import utcnow
 from core.events import emit
+from core.security.policy import AUTHENTICATED
 from core.security.regions import MUNICIPAL_CITY
 from core.security.scopes import RecordContext, in_scope, record_factory
 from core.security.service_errors import ConflictError, Refused
+from core.validation import parse_id
 from core.web.form_feedback import conflict_message, show_refusal, submitted_version
 from plugins.customers import _
+from plugins.customers.field_rules import (
+    CUSTOM,
+    editable_factory,
+    form_changes,
+    kept,
+    lock,
+    locked_form_fields,
+    refusal_message,
+    refused_changes,
+    save_permission,
+    validate_sent,
+    with_stored,
+    writable,
+)
 from plugins.customers.forms import COLUMNS, CustomerForm, form_data, province_choices
 from plugins.customers.listing import PAGE_SORTS, page_of
 from plugins.customers.models import KINDS, LEVELS, STATUSES, Customer
@@ -91,11 +107,12 @@ def deleted_factory(request: Any) -> RecordContext:
 
 def find_deleted(request: Any, raw_id: str) -> Customer | None:
     """The deleted customer ``raw_id`` if the user may restore it."""
-    if not raw_id.isdigit() or not request.identity or not request.identity.can(DELETE):
+    customer_id = parse_id(raw_id)
+    if customer_id is None or not request.identity or not request.identity.can(DELETE):
         return None
     return request.dbsession.scalars(
         select(Customer).where(
-            Customer.id == int(raw_id), Customer.deleted_at.is_not(None), scoped(request, DELETE)
+            Customer.id == customer_id, Customer.deleted_at.is_not(None), scoped(request, DELETE)
         )
     ).first()
 
@@ -223,7 +240,7 @@ def customer_detail(context: RecordContext, request: Any) -> dict[str, Any]:
         "customer": customer,
         "tabs": sorted(tabs, key=lambda tab: (tab.order, tab.key)),
         "custom_definitions": request.custom_fields(RECORD_TYPE),
-        "can_edit": may(request, customer, EDIT),
+        "can_edit": bool(writable(request, customer)),
         "can_delete": may(request, customer, DELETE),
         "breadcrumbs": [
             (request.translate(_("Customers")), request.route_path("customers")),
@@ -237,22 +254,34 @@ def customer_detail(context: RecordContext, request: Any) -> dict[str, Any]:
 
 
 def bound_form(
-    request: Any, permission: str, customer: Customer | None = None
-) -> tuple[CustomerForm, list[Any]]:
+    request: Any,
+    permission: str,
+    customer: Customer | None = None,
+    fields: set[str] | None = None,
+    *,
+    reset: bool = False,
+) -> tuple[CustomerForm, list[Any], list[str]]:
     """The customer form with the custom fields, owners the user may choose, and posted data.
 
-    Returns the form and the custom field definitions.
+    With ``fields`` (those the user may change), the others are read-only: disabled,
+    and holding their stored value when not sent (or always, with ``reset``).
+    Returns the form, the custom field definitions and the read-only field names.
     """
     definitions = request.custom_fields(RECORD_TYPE)
     owners = people_in_scope(request.dbsession, request.identity, permission)
     if customer is not None and customer.owner not in owners:
         owners.append(customer.owner)
     form_class = with_custom_fields(CustomerForm, definitions, request)
+    locked = [] if fields is None else locked_form_fields(definitions, fields)
     post = request.POST if request.method == "POST" else None
+    if post is not None and locked:
+        stored = form_class(request, None, obj=customer, owners=owners)
+        post = with_stored(post, stored, locked, replace=reset)
     form = form_class(request, post, obj=customer, owners=owners)
     if customer is not None:
         form.code.description = _("Leave blank to keep the current code.")
-    return form, definitions  # type: ignore[return-value]
+    lock(form, locked)
+    return form, definitions, locked  # type: ignore[return-value]
 
 
 def differing_values(form: CustomerForm, customer: Customer) -> dict[str, str]:
@@ -281,7 +310,7 @@ def form_page(request: Any, form: CustomerForm, customer: Customer | None, **ext
 @view_config(route_name="customer_new", renderer=TEMPLATES + "form.jinja2", permission=CREATE)
 def customer_new(request: Any) -> Any:
     """Create a customer; the owner defaults to the user."""
-    form, definitions = bound_form(request, CREATE)
+    form, definitions, _locked = bound_form(request, CREATE)
     if request.method == "GET":
         form.owner_id.data = request.identity.user_id
     elif form.validate():
@@ -297,16 +326,40 @@ def customer_new(request: Any) -> Any:
     return form_page(request, form, None)
 
 
-@view_config(route_name="customer_edit", renderer=TEMPLATES + "form.jinja2", permission=EDIT)
+@view_config(
+    route_name="customer_edit", renderer=TEMPLATES + "form.jinja2", permission=AUTHENTICATED
+)
 def customer_edit(context: RecordContext, request: Any) -> Any:
-    """Edit a customer; saving over somebody else's newer changes is refused."""
+    """Edit the fields the user may change; saving over newer changes is refused.
+
+    The route answers 404 unless ``edit`` or ``edit_status`` reaches the customer.
+    Fields of the other group are read-only; a post changing one is refused with
+    a 403 status, the form shown again with the stored values, and nothing saved.
+    """
     customer = context.record
-    form, definitions = bound_form(request, EDIT, customer)
+    fields = writable(request, customer)
+    form, definitions, locked = bound_form(request, EDIT, customer, fields)
     conflicts: dict[str, str] = {}
-    if request.method == "POST" and form.validate():
+    if request.method != "POST":
+        return form_page(request, form, customer, conflicts=conflicts)
+    valid = validate_sent(form, locked, request.POST)
+    refused_names = refused_changes(form_changes(form, definitions, request.POST, customer), fields)
+    if refused_names:
+        message = refusal_message(request, form, refused_names)
+        form = bound_form(request, EDIT, customer, fields, reset=True)[0]
+        form.form_errors.append(message)
+        request.response.status_code = 403
+    elif valid:
+        custom = custom_values(form, definitions) if CUSTOM in fields else None
         try:
             check_version(customer, submitted_version(form))
-            write(request, customer, form.values(), EDIT, custom_values(form, definitions))
+            write(
+                request,
+                customer,
+                kept(customer, form.values(), fields),
+                save_permission(fields),
+                custom,
+            )
         except ConflictError:
             form.form_errors.append(conflict_message(request, customer))
             form.version.data = str(customer.version)
@@ -365,7 +418,7 @@ def includeme(config: Any) -> None:
     config.add_route("customer_new", "/customers/new")
     config.add_route("customers_widget", "/customers/widgets/mine")
     config.add_route("customer_detail", record, factory=record_factory(RECORD_TYPE, "view"))
-    config.add_route("customer_edit", record + "/edit", factory=record_factory(RECORD_TYPE, "edit"))
+    config.add_route("customer_edit", record + "/edit", factory=editable_factory)
     config.add_route(
         "customer_delete", record + "/delete", factory=record_factory(RECORD_TYPE, "delete")
     )

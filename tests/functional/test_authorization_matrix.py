@@ -2,7 +2,8 @@
 
 Pages, forms and the API must agree with the scope each role grants: a record
 outside the scope is absent from lists and answers 404, and a refused write
-changes nothing.
+changes nothing.  Field groups: a service agent may change the status of any
+customer (``edit_status``) but none of its other fields (403, nothing saved).
 """
 
 from __future__ import annotations
@@ -26,16 +27,19 @@ CUSTOMERS = {
 }
 EVERY = set(CUSTOMERS)
 TEAM = {"east", "east_in_guangdong", "south", "head_office"}
-#: user → (may view, may edit, may delete)
+EAST = {"east", "east_in_guangdong"}
+#: user → (may view, may edit, may change the status, may delete)
 EXPECTED = {
-    "manager": (TEAM, TEAM, TEAM),
-    "rep_east": ({"east", "east_in_guangdong"}, {"east", "east_in_guangdong"}, set()),
-    "rep_south": ({"south"}, {"south"}, set()),
-    "agent": (EVERY, set(), set()),
-    "analyst": (EVERY, set(), set()),
-    "regional": ({"east_in_guangdong", "south"}, set(), set()),
+    "manager": (TEAM, TEAM, TEAM, TEAM),
+    "rep_east": (EAST, EAST, EAST, set()),
+    "rep_south": ({"south"}, {"south"}, {"south"}, set()),
+    "agent": (EVERY, set(), EVERY, set()),
+    "analyst": (EVERY, set(), set(), set()),
+    "regional": ({"east_in_guangdong", "south"}, set(), set(), set()),
 }
-TOKEN_PERMISSIONS = [f"customers.customer.{a}" for a in ("view", "create", "edit", "delete")]
+TOKEN_PERMISSIONS = [
+    f"customers.customer.{a}" for a in ("view", "create", "edit", "edit_status", "delete")
+]
 EDITABLE = (
     "code",
     "name",
@@ -91,18 +95,24 @@ def world(factory, dbsession):
 def state(dbsession, customer):
     """What a refused write must leave untouched."""
     dbsession.refresh(customer)
-    return (customer.name, customer.notes, customer.version, customer.deleted_at)
+    return (customer.name, customer.notes, customer.version, customer.deleted_at, customer.status)
 
 
-def form_values(customer, notes):
+def form_values(customer, **changes):
     values = {name: getattr(customer, name) or "" for name in EDITABLE}
-    return {**values, "notes": notes, "version": customer.version}
+    return {**values, **changes, "version": customer.version}
+
+
+def answer(key, allowed, reached, success):
+    """``success`` where allowed, 403 where the record is reached but the field is not, else 404."""
+    return success if key in allowed else 403 if key in reached else 404
 
 
 @pytest.mark.parametrize("username", sorted(EXPECTED))
 def test_access_matrix(username, world, login_as, client, dbsession):
     users, customers = world
-    may_view, may_edit, may_delete = EXPECTED[username]
+    may_view, may_edit, may_status, may_delete = EXPECTED[username]
+    reached = may_edit | may_status
     user = users[username]
     web = login_as(user)
     token = create_token(dbsession, user, "matrix", TOKEN_PERMISSIONS)[1]
@@ -123,8 +133,8 @@ def test_access_matrix(username, world, login_as, client, dbsession):
         before = state(dbsession, customer)
         edit = web.post_form(
             f"/customers/{customer.id}/edit",
-            form_values(customer, f"page edit by {username}"),
-            status=303 if key in may_edit else 404,
+            form_values(customer, notes=f"page edit by {username}"),
+            status=answer(key, may_edit, reached, 303),
         )
         after = state(dbsession, customer)
         if key in may_edit:
@@ -138,12 +148,28 @@ def test_access_matrix(username, world, login_as, client, dbsession):
             f"/api/v1/customers/{customer.id}",
             {"notes": f"api edit by {username}", "version": customer.version},
             headers=bearer,
-            status=200 if key in may_edit else 404,
+            status=answer(key, may_edit, reached, 200),
         )
         after = state(dbsession, customer)
         assert (after[1] == f"api edit by {username}") == (key in may_edit)
         if key not in may_edit:
             assert after == before
+
+        web.post_form(
+            f"/customers/{customer.id}/edit",
+            form_values(customer, status="active"),
+            status=answer(key, may_status, reached, 303),
+        )
+        after = state(dbsession, customer)
+        assert after[4] == ("active" if key in may_status else "potential")
+        client.patch_json(
+            f"/api/v1/customers/{customer.id}",
+            {"status": "at_risk", "version": customer.version},
+            headers=bearer,
+            status=answer(key, may_status, reached, 200),
+        )
+        after = state(dbsession, customer)
+        assert after[4] == ("at_risk" if key in may_status else "potential")
 
         before = after
         web.post_form(f"/customers/{customer.id}/delete", status=303 if key in may_delete else 404)

@@ -60,6 +60,7 @@ def test_default_grants_follow_the_roles(login_as, org, dbsession):
             if name.startswith("customers.")
         }
 
-    assert scopes(org["manager"]) == {a: {"team"} for a in ("view", "create", "edit", "delete")}
-    assert scopes(org["rep"]) == {a: {"own"} for a in ("view", "create", "edit")}
-    assert scopes(org["agent"]) == {"view": {"all"}}
+    manager_actions = ("view", "create", "edit", "edit_status", "delete")
+    assert scopes(org["manager"]) == {a: {"team"} for a in manager_actions}
+    assert scopes(org["rep"]) == {a: {"own"} for a in ("view", "create", "edit", "edit_status")}
+    assert scopes(org["agent"]) == {"view": {"all"}, "edit_status": {"all"}}

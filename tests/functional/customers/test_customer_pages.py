@@ -126,7 +126,7 @@ def test_a_garbled_cursor_shows_the_first_page(login_as, org, make_customer):
 # -- detail ---------------------------------------------------------------------------
 
 
-def test_detail_shows_key_properties_and_buttons_by_scope(login_as, org, make_customer):
+def test_detail_shows_key_properties_and_buttons_by_scope(login_as, factory, org, make_customer):
     customer = make_customer(
         org["rep"],
         "上海浦江精密机械有限公司",
@@ -143,7 +143,11 @@ def test_detail_shows_key_properties_and_buttons_by_scope(login_as, org, make_cu
     assert f"/customers/{customer.id}/edit" in page.text
     assert f"/customers/{customer.id}/delete" not in page.text  # representatives do not delete
     agent_page = login_as(org["agent"]).get(f"/customers/{customer.id}")
-    assert f"/customers/{customer.id}/edit" not in agent_page.text
+    assert f"/customers/{customer.id}/edit" in agent_page.text  # the status is theirs to change
+    analyst_page = login_as(factory.user("analyst", role="analyst")).get(
+        f"/customers/{customer.id}"
+    )
+    assert f"/customers/{customer.id}/edit" not in analyst_page.text
 
 
 def test_detail_in_chinese(login_as, org, make_customer):

@@ -11,7 +11,9 @@ from plugins.customers.hooks import guanxi_record_types
 from plugins.customers.models import Customer
 
 API = "/api/v1/customers"
-ALL = [f"customers.customer.{action}" for action in ("view", "create", "edit", "delete")]
+ALL = [
+    f"customers.customer.{action}" for action in ("view", "create", "edit", "edit_status", "delete")
+]
 
 
 @pytest.fixture
@@ -129,11 +131,12 @@ def test_patch_with_version_and_conflicts(api, org, dbsession, make_customer):
     assert customer.status == "active"
 
 
-def test_patch_and_delete_outside_scope_are_404(api, org, make_customer):
+def test_patch_and_delete_outside_scope_are_404(api, org, factory, make_customer):
     theirs = make_customer(org["other_rep"])
-    rep = api(org["rep"])
-    rep.patch(f"{API}/{theirs.id}", {"name": "X", "version": 1}, status=404)
-    api(org["agent"]).patch(f"{API}/{theirs.id}", {"name": "X", "version": 1}, status=404)
+    api(org["rep"]).patch(f"{API}/{theirs.id}", {"name": "X", "version": 1}, status=404)
+    analyst = api(factory.user("analyst", role="analyst"))
+    analyst.patch(f"{API}/{theirs.id}", {"status": "active", "version": 1}, status=404)
+    api(org["rep"]).delete(f"{API}/{theirs.id}", status=404)
 
 
 def test_delete_hides_the_customer(api, org, dbsession, make_customer):
