@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, utcnow
 from core.i18n import _
+from core.validation import parse_id
 
 PAGE_SIZE = 50
 #: Messages sent per call of :func:`send_pending`; the rest wait for the next tick.
@@ -173,16 +174,16 @@ def send_pending(
 def outbox_page(request: Any) -> dict[str, Any]:
     """The outbox, newest first, keyset-paginated by id (``?before=<id>``)."""
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(PAGE_SIZE + 1)
-    before = request.GET.get("before", "")
-    if before.isdigit():
-        query = query.where(OutboxMessage.id < int(before))
+    before = parse_id(request.GET.get("before"))
+    if before is not None:
+        query = query.where(OutboxMessage.id < before)
     rows = list(request.dbsession.scalars(query))
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     return {
         "messages": rows,
         "next_before": rows[-1].id if more else None,
-        "first_page": not before.isdigit(),
+        "first_page": before is None,
         "configured": bool(request.registry.settings.get("guanxi.smtp_url")),
         "breadcrumbs": [
             (request.translate(_("Settings")), None),

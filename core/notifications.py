@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, utcnow
 from core.i18n import _
+from core.validation import parse_id
 
 PAGE_SIZE = 30
 
@@ -62,9 +63,9 @@ def unread_count(session: Session, user_id: int) -> int:
 def notifications(request: Any) -> dict[str, Any]:
     """The user's notifications, newest first, keyset-paginated by id."""
     query = select(Notification).where(Notification.user_id == request.identity.user_id)
-    before = request.GET.get("before", "")
-    if before.isdigit():
-        query = query.where(Notification.id < int(before))
+    before = parse_id(request.GET.get("before"))
+    if before is not None:
+        query = query.where(Notification.id < before)
     rows = list(
         request.dbsession.scalars(query.order_by(Notification.id.desc()).limit(PAGE_SIZE + 1))
     )
@@ -83,8 +84,9 @@ def mark_read(request: Any) -> Any:
     statement = update(Notification).where(
         Notification.user_id == request.identity.user_id, Notification.read_at.is_(None)
     )
-    if request.POST.get("id", "").isdigit():
-        statement = statement.where(Notification.id == int(request.POST["id"]))
+    one = parse_id(request.POST.get("id"))
+    if one is not None:
+        statement = statement.where(Notification.id == one)
     request.dbsession.execute(statement.values(read_at=utcnow()))
     return HTTPSeeOther(location=request.route_path("notifications"))
 

@@ -27,3 +27,22 @@ class EmailAddress:
         value = (field.data or "").strip()
         if value and not is_email(value):
             raise ValidationError(field.gettext(INVALID_EMAIL))
+
+
+#: The largest id a 64-bit integer column holds.
+MAX_ID = 2**63 - 1
+_ID_PATTERN = re.compile(r"[0-9]{1,19}")
+
+
+def parse_id(value: Any) -> int | None:
+    """A record id from an address, a form or JSON: 1 to 2⁶³−1, else ``None``.
+
+    Check ids before they reach the database: SQLite and PostgreSQL refuse integers
+    wider than 64 bits, and ``str.isdigit`` accepts "²", which ``int()`` does not.
+    """
+    if isinstance(value, str):
+        value = value.strip()
+        value = int(value) if _ID_PATTERN.fullmatch(value) else None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
+        return None
+    return value

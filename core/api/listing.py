@@ -328,6 +328,8 @@ def _decode_value(value: Any, value_type: type, nullable: bool) -> Any:
         return PARSERS[value_type](value, "cursor")
     if value_type is int and (isinstance(value, bool) or not isinstance(value, int)):
         raise ValueError("type")
+    if value_type is int and not -(2**63) <= value < 2**63:
+        raise ValueError("range")  # the database refuses wider integers
     if not isinstance(value, value_type):
         raise ValueError("type")
     return value

@@ -10,7 +10,7 @@ from webob.multidict import MultiDict
 
 from core.api.listing import Filter, ListSpec, list_response
 from core.api.openapi import API_PREFIX, list_parameters, page_schema, problem_responses, ref
-from core.api.views import iso
+from core.api.views import PROFILE_PROPERTIES, iso, serialize_profile
 from core.api.writes import (
     check_version,
     expected_version,
@@ -43,12 +43,7 @@ USER_LIST = ListSpec(
 def serialize_user(user: User) -> dict[str, Any]:
     """A user account as the API shows it (never secrets)."""
     return {
-        "id": user.id,
-        "username": user.username,
-        "display_name": user.display_name,
-        "email": user.email,
-        "language": user.language,
-        "timezone": user.timezone,
+        **serialize_profile(user),
         "team_id": user.team_id,
         "is_active": user.is_active,
         "last_login_at": iso(user.last_login_at),
@@ -114,12 +109,7 @@ _USER_SCHEMA = {
     "type": "object",
     "required": ["id", "username", "display_name", "is_active", "version"],
     "properties": {
-        "id": {"type": "integer"},
-        "username": {"type": "string"},
-        "display_name": {"type": "string"},
-        "email": {"type": ["string", "null"]},
-        "language": {"type": ["string", "null"]},
-        "timezone": {"type": ["string", "null"]},
+        **PROFILE_PROPERTIES,
         "team_id": {"type": ["integer", "null"]},
         "is_active": {"type": "boolean"},
         "last_login_at": {"type": ["string", "null"], "format": "date-time"},

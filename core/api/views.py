@@ -11,6 +11,7 @@ from pyramid.view import view_config
 from core.api.openapi import API_PREFIX, openapi_document, problem_responses, ref
 from core.contributions import SCOPES, ApiResource
 from core.security.identity import Identity
+from core.security.models import User
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -18,10 +19,8 @@ def iso(value: dt.datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def serialize_identity(identity: Identity) -> dict[str, Any]:
-    """The caller: profile, team, regions, roles, permissions with scopes, and the token used."""
-    user = identity.user
-    token = identity.token
+def serialize_profile(user: User) -> dict[str, Any]:
+    """A user's id and profile, as every API representation of a user starts."""
     return {
         "id": user.id,
         "username": user.username,
@@ -29,6 +28,15 @@ def serialize_identity(identity: Identity) -> dict[str, Any]:
         "email": user.email,
         "language": user.language,
         "timezone": user.timezone,
+    }
+
+
+def serialize_identity(identity: Identity) -> dict[str, Any]:
+    """The caller: profile, team, regions, roles, permissions with scopes, and the token used."""
+    user = identity.user
+    token = identity.token
+    return {
+        **serialize_profile(user),
         "team": None if user.team is None else {"id": user.team.id, "name": user.team.name},
         "regions": [{"code": region.code, "name": region.name} for region in user.regions],
         "roles": [{"id": role.id, "key": role.key, "name": role.name} for role in user.roles],
@@ -62,6 +70,15 @@ def openapi(request: Any) -> dict[str, Any]:
 
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
+#: The schema properties of :func:`serialize_profile`.
+PROFILE_PROPERTIES = {
+    "id": {"type": "integer"},
+    "username": {"type": "string"},
+    "display_name": {"type": "string"},
+    "email": _NULLABLE_STRING,
+    "language": _NULLABLE_STRING,
+    "timezone": _NULLABLE_STRING,
+}
 _NAMED = {"type": "object", "required": ["id", "name"]}
 
 ME_RESOURCE = ApiResource(
@@ -101,12 +118,7 @@ ME_RESOURCE = ApiResource(
             "type": "object",
             "required": ["id", "username", "permissions", "token"],
             "properties": {
-                "id": {"type": "integer"},
-                "username": {"type": "string"},
-                "display_name": {"type": "string"},
-                "email": _NULLABLE_STRING,
-                "language": _NULLABLE_STRING,
-                "timezone": _NULLABLE_STRING,
+                **PROFILE_PROPERTIES,
                 "team": {
                     "oneOf": [
                         {"type": "null"},

@@ -56,7 +56,33 @@ def read_json(request: Any, max_bytes: int = MAX_BODY) -> dict[str, Any]:
         ) from None
     if not isinstance(body, dict):
         raise ProblemError(400, _("Invalid JSON"), _("The body must be a JSON object."))
+    if not storable(body):
+        raise ProblemError(
+            400,
+            _("Invalid JSON"),
+            _("Text in the body must not contain NUL characters or lone surrogates."),
+        )
     return body
+
+
+def storable(value: Any) -> bool:
+    """Whether every text in a parsed JSON value can be stored (no NUL, valid Unicode)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return False
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+    return True
 
 
 def _header_version(request: Any) -> int | None:

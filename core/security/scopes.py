@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyramid.httpexceptions import HTTPNotFound
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 from sqlalchemy import ColumnElement, false, or_, select, true
 
 from core.contributions import RecordType
 from core.security.identity import Identity
+from core.validation import parse_id
 
 
 def scope_filter(
@@ -57,10 +58,9 @@ def in_scope(
 def get_in_scope(request: Any, record_type: RecordType, record_id: Any, permission: str) -> Any:
     """Load one record the user may reach under ``permission``, or raise 404."""
     model = record_type.model
-    try:
-        record_id = int(record_id)
-    except (TypeError, ValueError):
-        raise HTTPNotFound() from None
+    record_id = parse_id(record_id)
+    if record_id is None:
+        raise HTTPNotFound()
     query = select(model).where(
         model.id == record_id, scope_filter(request.identity, record_type, permission)
     )
@@ -88,6 +88,8 @@ def record_factory(record_type_name: str, action: str = "view") -> Any:
         record_type = request.record_types.get(record_type_name)
         if record_type is None:  # its module is disabled
             raise HTTPNotFound()
+        if request.identity is None:  # the login page (or a 401), not a misleading 404
+            raise HTTPForbidden()
         permission = f"{record_type.permission_prefix}.{action}"
         record = get_in_scope(request, record_type, request.matchdict.get("id"), permission)
         return RecordContext(record, record_type)

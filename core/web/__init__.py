@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyramid.tweens import INGRESS
+
 from core.web.rendering import package_dir
 
 STATIC_MAX_AGE = 365 * 24 * 3600
@@ -29,6 +31,11 @@ def includeme(config: Any) -> None:
     add_static(config, "core")
     config.add_tween("core.web.tweens.request_log_tween_factory")
     config.add_tween("core.web.tweens.security_headers_tween_factory")
+    config.add_tween(  # outermost: the others read the path
+        "core.web.tweens.input_guard_tween_factory",
+        under=INGRESS,
+        over="core.web.tweens.security_headers_tween_factory",
+    )
     config.add_subscriber("core.web.rendering.add_template_globals", "pyramid.events.BeforeRender")
     config.add_request_method("core.web.rendering.static_path", "asset_url")
     config.add_request_method("core.web.flash.flash", "flash")

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
+from pyramid.csrf import BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
@@ -16,11 +17,13 @@ from core.i18n import _
 log = logging.getLogger(__name__)
 
 TITLES = {
+    400: _("The form has expired"),
     403: _("You do not have access to this page"),
     404: _("Page not found"),
     500: _("Something went wrong"),
 }
 DETAILS = {
+    400: _("It was opened before you last logged in or out. Reload the page and send it again."),
     403: _("Ask an administrator if you need access."),
     404: _("The page does not exist or is not available to you."),
     500: _("The error has been logged. Please try again; nothing was saved."),
@@ -58,6 +61,12 @@ def forbidden(exc: HTTPException, request: Any) -> Any:
         return problem_response(request, 401, _("Authentication required"))
     record_denial(request, getattr(exc, "result", None))
     return error_page(request, 403)
+
+
+@exception_view_config(BadCSRFToken, path_info=r"^(?!/api/)")
+def bad_csrf_token(exc: BadCSRFToken, request: Any) -> Any:
+    """A form sent without the session's CSRF token: a translated page (the API answers JSON)."""
+    return error_page(request, 400)
 
 
 @exception_view_config(Exception)

@@ -48,11 +48,12 @@ def toggle_module(request: Any) -> Any:
     """Enable or disable one module; refusals are shown as a message, nothing changes."""
     registry: ModuleRegistry = request.registry["modules"]
     name = request.matchdict["name"]
-    if name not in registry.modules:
+    action = request.POST.get("action")
+    if name not in registry.modules or action not in ("enable", "disable"):
         raise HTTPNotFound()
     label = request.translate(registry.modules[name].manifest.label)
     try:
-        if request.POST.get("action") == "enable":
+        if action == "enable":
             newly = enable_module(request.dbsession, registry, name)
             record_event(
                 request.dbsession,

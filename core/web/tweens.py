@@ -1,4 +1,4 @@
-"""Tweens: a request id with structured request logging, and security headers."""
+"""Tweens: a request id with structured request logging, security headers, an input guard."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import logging
 import secrets
 import time
 from typing import Any
+
+from pyramid.response import Response
+
+from core.api.problems import PROBLEM_TYPE_BASE
 
 log = logging.getLogger("guanxi.request")
 
@@ -34,6 +38,52 @@ def security_headers_tween_factory(handler: Any, registry: Any) -> Any:
             response.headers.setdefault(name, value)
         if request.path.startswith("/api/") or request.authenticated_userid is not None:
             response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return tween
+
+
+#: The answer to a request no page can read (see :func:`input_guard_tween_factory`).
+UNREADABLE = "The address or the form contains bytes that are not UTF-8 text, or NUL characters."
+
+
+def readable(request: Any) -> bool:
+    """Whether the path, query and form fields are UTF-8 text without NUL characters."""
+    try:
+        texts = [request.path_info, *request.GET.keys(), *request.GET.values()]
+        texts += [*request.POST.keys(), *request.POST.values()]
+    except UnicodeDecodeError:
+        return False
+    return not any(isinstance(text, str) and "\x00" in text for text in texts)
+
+
+def input_guard_tween_factory(handler: Any, registry: Any) -> Any:
+    """Refuse unreadable requests with a plain 400 before anything reads them.
+
+    Only scanners and broken clients send them; let through, invalid UTF-8 breaks
+    every page (even the error page, which shows the address) and PostgreSQL refuses
+    to store a NUL character.  The API gets the same answer as a problem document.
+    In a page's query string NUL becomes U+FFFD, as invalid bytes of a form do: a
+    search for it finds nothing, calmly, like any other odd search.
+    """
+
+    def tween(request: Any) -> Any:
+        environ = request.environ
+        api = environ.get("PATH_INFO", "").startswith("/api/")
+        if not api and "%00" in environ.get("QUERY_STRING", ""):
+            environ["QUERY_STRING"] = environ["QUERY_STRING"].replace("%00", "%EF%BF%BD")
+        if readable(request):
+            return handler(request)
+        response = Response(UNREADABLE, status=400, content_type="text/plain", charset="utf-8")
+        if api:
+            response.content_type = "application/problem+json"
+            response.json_body = {
+                "type": PROBLEM_TYPE_BASE + "bad-request",
+                "title": "Bad request",
+                "status": 400,
+                "detail": UNREADABLE,
+            }
+        response.headers.update(SECURITY_HEADERS)
         return response
 
     return tween

@@ -52,13 +52,17 @@ def set_language(request: Any) -> Response:
     return response
 
 
-@view_config(route_name="healthz", renderer="json", require_csrf=False)
+@view_config(
+    route_name="healthz", request_method=("GET", "HEAD"), renderer="json", require_csrf=False
+)
 def healthz(request: Any) -> dict[str, str]:
     """The process is up (no database access)."""
     return {"status": "ok"}
 
 
-@view_config(route_name="readyz", renderer="json", require_csrf=False)
+@view_config(
+    route_name="readyz", request_method=("GET", "HEAD"), renderer="json", require_csrf=False
+)
 def readyz(request: Any) -> Any:
     """The database answers and every module's migrations are applied."""
     from core.migrate import head_revisions
