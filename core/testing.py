@@ -14,6 +14,7 @@ import re
 import socket
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +65,6 @@ def fresh_database_url(directory: Path, label: str) -> str:
     base = os.environ.get(PG_URL_ENV)
     if base:
         return _postgres_database(base, f"guanxi_test_{label}_{_worker()}")
-    if _required("GUANXI_REQUIRE_PG"):
-        pytest.exit(f"GUANXI_REQUIRE_PG=1 but {PG_URL_ENV} is not set", returncode=3)
     return f"sqlite:///{directory / f'{label}.sqlite'}"
 
 
@@ -368,23 +367,40 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The app on its own database, served by waitress on a free port; yields its base URL."""
-    from waitress.server import create_server
+@dataclass(frozen=True)
+class LiveServer:
+    """A served app: ``url`` is its base URL (no trailing slash), ``app`` the WSGI app."""
 
-    from core.audit import Actor
-    from core.db import session_scope
+    url: str
+    app: Any
+
+    def __str__(self) -> str:
+        """The base URL, so that ``f"{live_server}/path"`` reads as before."""
+        return self.url
+
+    def session(self) -> Any:
+        """A context manager: a session on the served database, committed at the end."""
+        from core.audit import Actor
+        from core.db import session_scope
+
+        return session_scope(self.app.registry["dbsession_factory"], Actor(kind="system"))
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The app on its own database, served by waitress on a free port (shared per worker)."""
+    from waitress.server import create_server
 
     directory = tmp_path_factory.mktemp("live")
     app = build_app(f"sqlite:///{directory / 'live.sqlite'}", directory / "var")
-    with session_scope(app.registry["dbsession_factory"], Actor(kind="system")) as session:
-        Factory(session).user("admin", role="admin", display_name="Admin")
     server = create_server(app, host="127.0.0.1", port=_free_port(), threads=4)
+    live = LiveServer(f"http://127.0.0.1:{server.effective_port}", app)
+    with live.session() as session:
+        Factory(session).user("admin", role="admin", display_name="Admin")
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.effective_port}"
+        yield live
     finally:
         server.close()
 
