@@ -44,8 +44,12 @@ def extract(source: Path) -> Catalog:
     """Every translatable string under ``source``."""
     catalog = Catalog(project="Guanxi CRM", charset="utf-8")
     for filename, lineno, message, comments, context in extract_from_dir(
-        str(source), METHOD_MAP, {"**.jinja2": {"extensions": "jinja2.ext.do"}},
-        keywords=KEYWORDS, comment_tags=("TRANSLATORS:",), strip_comment_tags=True,
+        str(source),
+        METHOD_MAP,
+        {"**.jinja2": {"extensions": "jinja2.ext.do"}},
+        keywords=KEYWORDS,
+        comment_tags=("TRANSLATORS:",),
+        strip_comment_tags=True,
     ):
         location = (str(Path(source.name) / filename), lineno)
         catalog.add(message, None, [location], auto_comments=comments, context=context)
@@ -71,8 +75,14 @@ def update_domain(domain: str, template: Catalog, locale_dir: Path = LOCALE_DIR)
                 elif message.id and not message.string:
                     message.string = message.id
         with path.open("wb") as handle:
-            write_po(handle, catalog, width=100, omit_header=False, ignore_obsolete=True,
-                     sort_output=False)
+            write_po(
+                handle,
+                catalog,
+                width=100,
+                omit_header=False,
+                ignore_obsolete=True,
+                sort_output=False,
+            )
 
 
 def gaps(locale_dir: Path = LOCALE_DIR) -> Iterator[str]:

@@ -18,12 +18,19 @@ from alembic.script import ScriptDirectory
 CORE_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def alembic_config(modules: Any, url: str, connection: Any = None) -> Config:
-    """An Alembic config whose version locations are the core's and every module's."""
+def alembic_config(
+    modules: Any, url: str, connection: Any = None, *, core_only: bool = False
+) -> Config:
+    """An Alembic config whose version locations are the core's and every module's.
+
+    ``core_only`` leaves the modules out (used to write the core's first revision,
+    which the modules' branches depend on).
+    """
     config = Config()
     config.set_main_option("script_location", str(CORE_MIGRATIONS))
     locations = [str(CORE_MIGRATIONS / "versions")]
-    locations += [str(m.migrations_dir) for m in modules.modules.values() if m.migrations_dir]
+    if not core_only:
+        locations += [str(m.migrations_dir) for m in modules.modules.values() if m.migrations_dir]
     config.set_main_option("version_locations", " ".join(locations))
     config.set_main_option("path_separator", "space")
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -48,10 +55,11 @@ def head_revisions(modules: Any) -> set[str]:
     return heads - implied
 
 
-def upgrade(engine: Any, modules: Any) -> None:
+def upgrade(engine: Any, modules: Any, *, core_only: bool = False) -> None:
     """Upgrade every branch of the database behind ``engine`` to its head."""
     with engine.begin() as connection:
-        command.upgrade(alembic_config(modules, str(engine.url), connection), "heads")
+        config = alembic_config(modules, str(engine.url), connection, core_only=core_only)
+        command.upgrade(config, "heads")
 
 
 def new_revision(engine: Any, modules: Any, branch: str, message: str) -> Any:
@@ -68,7 +76,7 @@ def new_revision(engine: Any, modules: Any, branch: str, message: str) -> Any:
         depends = ["core", *module.manifest.depends]
     directory.mkdir(parents=True, exist_ok=True)
     with engine.begin() as connection:
-        config = alembic_config(modules, str(engine.url), connection)
+        config = alembic_config(modules, str(engine.url), connection, core_only=branch == "core")
         config.attributes["branch"] = branch
         script = ScriptDirectory.from_config(config)
         exists = branch in {label for rev in script.walk_revisions() for label in rev.branch_labels}

@@ -34,9 +34,7 @@ def pytest(label: str, extra_env: dict[str, str], args: list[str]) -> int:
     print(f"\n===== test suite on {label} =====", flush=True)
     env = {**os.environ, **extra_env}
     workers = ["-n", os.environ.get("GUANXI_TEST_WORKERS", "2")]
-    code = subprocess.call(
-        [sys.executable, "-m", "pytest", *workers, *args], cwd=ROOT, env=env
-    )
+    code = subprocess.call([sys.executable, "-m", "pytest", *workers, *args], cwd=ROOT, env=env)
     if code == NO_TESTS_COLLECTED:
         print(f"no tests ran on {label}: that is a failure", flush=True)
         return 1
@@ -64,8 +62,9 @@ def throwaway_postgres() -> Iterator[str]:
     """Start a temporary PostgreSQL cluster; yield its SQLAlchemy URL; stop and delete it."""
     initdb, pg_ctl = find_pg_bin("initdb"), find_pg_bin("pg_ctl")
     if not initdb or not pg_ctl:
-        raise RuntimeError("initdb/pg_ctl not found (install PostgreSQL or set "
-                           "GUANXI_TEST_DATABASE_URL)")
+        raise RuntimeError(
+            "initdb/pg_ctl not found (install PostgreSQL or set GUANXI_TEST_DATABASE_URL)"
+        )
     as_user: list[str] = []
     workdir = Path(tempfile.mkdtemp(prefix="guanxi-pg-"))
     if os.geteuid() == 0:
@@ -76,21 +75,38 @@ def throwaway_postgres() -> Iterator[str]:
     log = workdir / "server.log"
     try:
         subprocess.run(
-            [*as_user, initdb, "-D", str(data), "-U", "postgres", "--auth=trust",
-             "--locale=C.UTF-8", "-E", "UTF8"],
-            check=True, stdout=subprocess.DEVNULL,
+            [
+                *as_user,
+                initdb,
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--locale=C.UTF-8",
+                "-E",
+                "UTF8",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
-        options = (f"-p {port} -c listen_addresses=127.0.0.1 -k {workdir} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100")
+        options = (
+            f"-p {port} -c listen_addresses=127.0.0.1 -k {workdir} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
+        )
         subprocess.run(
             [*as_user, pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "start"],
-            check=True, stdout=subprocess.DEVNULL,
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
         if data.exists():
-            subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         shutil.rmtree(workdir, ignore_errors=True)
 
 

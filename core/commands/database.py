@@ -64,7 +64,7 @@ def revision(args: argparse.Namespace, env: Any) -> int:
     modules = env.registry["modules"]
     if args.branch != "core" and args.branch not in modules.modules:
         raise CommandError(f"no module called {args.branch} is installed")
-    upgrade(env.registry["dbengine"], modules)
+    upgrade(env.registry["dbengine"], modules, core_only=args.branch == "core")
     script = new_revision(env.registry["dbengine"], modules, args.branch, args.message)
     print(f"wrote {script.path}")
     return 0

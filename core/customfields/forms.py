@@ -38,6 +38,7 @@ from core.customfields.values import LONG_TEXT_MAX, TEXT_MAX, URL_MAX
 from core.forms import Form
 from core.i18n import LOCALES, _, user_timezone
 from core.security.models import User
+from core.validation import parse_id
 
 PREFIX = "cf_"
 DATETIME_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -159,9 +160,8 @@ class CustomFieldsMixin:
             if definition.field_type != "user" or not field.data:
                 continue
             if field.data not in {choice.value for choice in field.choices}:
-                user = (
-                    request.dbsession.get(User, int(field.data)) if field.data.isdigit() else None
-                )
+                user_id = parse_id(field.data)
+                user = request.dbsession.get(User, user_id) if user_id else None
                 field.choices.append(SelectChoice(field.data, user.name if user else field.data))
 
 

@@ -10,6 +10,7 @@ indexes in step in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -287,22 +288,43 @@ def _check(
     definition.default = default
 
 
+@dataclass(frozen=True)
+class FieldSettings:
+    """What an administrator chooses for a field, besides its key."""
+
+    field_type: str
+    labels: dict[str, str]
+    help: dict[str, str] | None = None
+    required: bool = False
+    default: Any = None
+    choices: list[dict[str, Any]] | None = None
+    show_in_list: bool = False
+    filterable: bool = False
+
+    def columns(self) -> dict[str, Any]:
+        """The definition's attributes but the default (:func:`_check` cleans that), cleaned.
+
+        Raises :class:`DefinitionError` for a too long text or a bad choice.
+        """
+        return {
+            "field_type": self.field_type,
+            "labels": _texts(self.labels, LABEL_MAX, "labels"),
+            "help": _texts(self.help, HELP_MAX, "help"),
+            "required": self.required,
+            "choices": clean_choices(self.choices or []),
+            "show_in_list": self.show_in_list,
+            "filterable": self.filterable,
+        }
+
+
 def create_definition(
-    session: Session,
-    record_type: RecordType,
-    *,
-    key: str,
-    field_type: str,
-    labels: dict[str, str],
-    help: dict[str, str] | None = None,
-    required: bool = False,
-    default: Any = None,
-    choices: list[dict[str, Any]] | None = None,
-    show_in_list: bool = False,
-    filterable: bool = False,
-    tz: dt.tzinfo = dt.UTC,
+    session: Session, record_type: RecordType, *, key: str, tz: dt.tzinfo = dt.UTC, **settings: Any
 ) -> CustomFieldDefinition:
-    """Add a field to ``record_type`` (last in order); raises :class:`DefinitionError`."""
+    """Add a field to ``record_type`` (last in order); raises :class:`DefinitionError`.
+
+    ``settings`` are the keyword arguments of :class:`FieldSettings`.
+    """
+    wanted = FieldSettings(**settings)
     if not record_type.extensible:
         raise ValueError(f"record type {record_type.name} does not take custom fields")
     key = (key or "").strip()
@@ -332,16 +354,10 @@ def create_definition(
     definition = CustomFieldDefinition(
         record_type=record_type.name,
         key=key,
-        field_type=field_type,
-        labels=_texts(labels, LABEL_MAX, "labels"),
-        help=_texts(help, HELP_MAX, "help"),
-        required=required,
-        choices=clean_choices(choices or []),
-        show_in_list=show_in_list,
-        filterable=filterable,
         position=(last if last is not None else -1) + 1,
+        **wanted.columns(),
     )
-    _check(session, definition, default, tz)
+    _check(session, definition, wanted.default, tz)
     session.add(definition)
     session.flush()
     ensure_filter_index(session.connection(), record_type.model, definition)
@@ -353,35 +369,24 @@ def update_definition(
     record_type: RecordType,
     definition: CustomFieldDefinition,
     *,
-    field_type: str,
-    labels: dict[str, str],
-    help: dict[str, str] | None = None,
-    required: bool = False,
-    default: Any = None,
-    choices: list[dict[str, Any]] | None = None,
-    show_in_list: bool = False,
-    filterable: bool = False,
     tz: dt.tzinfo = dt.UTC,
+    **settings: Any,
 ) -> None:
-    """Change a field (never its key); the type only while no record has a value."""
-    type_changed = field_type != definition.field_type
+    """Change a field (never its key); the type only while no record has a value.
+
+    ``settings`` are the keyword arguments of :class:`FieldSettings`.
+    """
+    wanted = FieldSettings(**settings)
+    type_changed = wanted.field_type != definition.field_type
     if type_changed and has_values(session, record_type, definition.key):
         raise DefinitionError(
             "field_type", _("The type cannot change once records have values for this field.")
         )
-    index_changed = type_changed or filterable != definition.filterable
-    changes = {
-        "field_type": field_type,
-        "labels": _texts(labels, LABEL_MAX, "labels"),
-        "help": _texts(help, HELP_MAX, "help"),
-        "required": required,
-        "choices": clean_choices(choices or []),
-        "show_in_list": show_in_list,
-        "filterable": filterable,
-    }
+    index_changed = type_changed or wanted.filterable != definition.filterable
+    changes = wanted.columns()
     with session.no_autoflush:
         draft = CustomFieldDefinition(key=definition.key, **changes)
-        _check(session, draft, default, tz)
+        _check(session, draft, wanted.default, tz)
     for name, value in changes.items():
         if name == "choices":
             value = draft.choices

@@ -35,7 +35,7 @@ import phonenumbers
 from pyramid.i18n import TranslationString
 
 from core.i18n import _
-from core.validation import is_email
+from core.validation import is_email, parse_id
 
 TEXT_MAX = 500
 LONG_TEXT_MAX = 10_000
@@ -269,10 +269,11 @@ def parse_user(raw: Any, definition: Any, tz: dt.tzinfo) -> int | str:
     """A user id, or a username for the service to look up."""
     if isinstance(raw, bool) or not isinstance(raw, str | int):
         raise InvalidValue(_("Choose an active user."))
-    if isinstance(raw, int):
-        return raw
-    text = _normal(raw)
-    return int(text) if text.isdigit() else text
+    value = _normal(raw) if isinstance(raw, str) else raw
+    user_id = parse_id(value)
+    if user_id is None and isinstance(value, int):
+        raise InvalidValue(_("Choose an active user."))
+    return value if user_id is None else user_id
 
 
 PARSERS: dict[str, Callable[[Any, Any, dt.tzinfo], Any]] = {

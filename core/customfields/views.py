@@ -23,6 +23,7 @@ from core.customfields.service import (
 )
 from core.i18n import _, format_datetime, user_timezone
 from core.security.models import User
+from core.validation import parse_id
 
 PERMISSION = "core.customfields.manage"
 #: Where a service error on a definition attribute is shown in the form.
@@ -46,7 +47,8 @@ def record_type_from(request: Any) -> RecordType:
 
 def definition_from(request: Any, record_type: RecordType) -> CustomFieldDefinition:
     """The field named in the URL, which must belong to ``record_type``, else 404."""
-    definition = request.dbsession.get(CustomFieldDefinition, int(request.matchdict["id"]))
+    definition_id = parse_id(request.matchdict["id"])
+    definition = request.dbsession.get(CustomFieldDefinition, definition_id or 0)
     if definition is None or definition.record_type != record_type.name:
         raise HTTPNotFound()
     return definition
@@ -109,6 +111,23 @@ def fields(request: Any) -> dict[str, Any]:
     }
 
 
+def _form_page(
+    request: Any,
+    form: DefinitionForm,
+    record_type: RecordType,
+    definition: CustomFieldDefinition | None,
+    title: str,
+) -> dict[str, Any]:
+    """What the add/edit page template needs."""
+    return {
+        "form": form,
+        "record_type": record_type,
+        "definition": definition,
+        "title": title,
+        "breadcrumbs": crumbs(request, record_type, (title, None)),
+    }
+
+
 def _save_errors(form: DefinitionForm, error: DefinitionError) -> None:
     form[ERROR_FIELDS.get(error.field, error.field)].errors.append(error.message)
 
@@ -162,14 +181,7 @@ def new_field(request: Any) -> Any:
                     label=definition.label_for(request.locale_name),
                 )
                 return HTTPSeeOther(location=fields_url(request, record_type))
-    title = request.translate(_("New field"))
-    return {
-        "form": form,
-        "record_type": record_type,
-        "definition": None,
-        "title": title,
-        "breadcrumbs": crumbs(request, record_type, (title, None)),
-    }
+    return _form_page(request, form, record_type, None, request.translate(_("New field")))
 
 
 def _stale_message(request: Any, definition: CustomFieldDefinition) -> str:
@@ -225,13 +237,7 @@ def edit_field(request: Any) -> Any:
     title = request.translate(
         _("Edit the field ${field}"), field=definition.label_for(request.locale_name)
     )
-    return {
-        "form": form,
-        "record_type": record_type,
-        "definition": definition,
-        "title": title,
-        "breadcrumbs": crumbs(request, record_type, (title, None)),
-    }
+    return _form_page(request, form, record_type, definition, title)
 
 
 @view_config(

@@ -24,7 +24,7 @@ from core.i18n import _
 from core.security.models import Region, user_regions
 from core.security.regions import region_label
 from core.security.service_errors import Refused
-from core.web.form_feedback import show_refusal
+from core.web.form_feedback import flash_refusal, save_form
 
 PERMISSION = "core.users.manage"
 CUSTOM_PREFIX = "X"
@@ -264,16 +264,16 @@ def region_new(request: Any) -> Any:
     """Add a custom region (``?parent=CODE`` preselects its parent)."""
     posted = request.POST if request.method == "POST" else None
     form = NewRegionForm(request, posted, parent=request.GET.get("parent", ""))
-    if posted is not None and form.validate():
-        try:
-            region = add_custom_region(
-                request.dbsession, form.code.data, form.name.data, form.parent.data
-            )
-        except Refused as refused:
-            show_refusal(form, refused)
-        else:
-            request.flash(_("Region ${name} is added."), name=region.name)
-            return HTTPSeeOther(location=_list_url(request, region.parent_code))
+    region = save_form(
+        request,
+        form,
+        lambda: add_custom_region(
+            request.dbsession, form.code.data, form.name.data, form.parent.data
+        ),
+    )
+    if region is not None:
+        request.flash(_("Region ${name} is added."), name=region.name)
+        return HTTPSeeOther(location=_list_url(request, region.parent_code))
     return {
         "form": form,
         "region": None,
@@ -291,14 +291,15 @@ def region_edit(request: Any) -> Any:
     region = _custom_region(request)
     posted = request.POST if request.method == "POST" else None
     form = RegionForm(request, posted, name=region.name, parent=region.parent_code or "")
-    if posted is not None and form.validate():
-        try:
-            change_custom_region(request.dbsession, region, form.name.data, form.parent.data)
-        except Refused as refused:
-            show_refusal(form, refused)
-        else:
-            request.flash(_("Region ${name} is saved."), name=region.name)
-            return HTTPSeeOther(location=_list_url(request, region.parent_code))
+    saved = save_form(
+        request,
+        form,
+        lambda: change_custom_region(request.dbsession, region, form.name.data, form.parent.data),
+        region,
+    )
+    if saved is not None:
+        request.flash(_("Region ${name} is saved."), name=region.name)
+        return HTTPSeeOther(location=_list_url(request, region.parent_code))
     trail = ancestors(request.dbsession, region)
     return {
         "form": form,
@@ -314,8 +315,7 @@ def region_delete(request: Any) -> Any:
     try:
         delete_custom_region(request.dbsession, region)
     except Refused as refused:
-        for message in refused.messages():
-            request.flash(message, "danger")
+        flash_refusal(request, refused)
         return HTTPSeeOther(location=request.route_path("region_edit", code=region.code))
     request.flash(_("Region ${name} is deleted."), name=region.name)
     return HTTPSeeOther(location=_list_url(request, region.parent_code))

@@ -28,6 +28,7 @@ from core.i18n import _
 from core.security import role_grants
 from core.security.catalog import collect_default_grants, role_label
 from core.security.models import Role
+from core.validation import parse_id
 from core.web.form_feedback import conflict_message
 
 MANAGE = "core.roles.manage"
@@ -97,11 +98,7 @@ def build_matrix(
 
 def load_role(request: Any) -> Role:
     """The role of the URL, or 404."""
-    try:
-        role_id = int(request.matchdict["id"])
-    except ValueError:
-        raise HTTPNotFound() from None
-    role = request.dbsession.get(Role, role_id)
+    role = request.dbsession.get(Role, parse_id(request.matchdict["id"]) or 0)
     if role is None:
         raise HTTPNotFound()
     return role
@@ -122,7 +119,7 @@ def name_taken(session: Any, name: str, role_id: int | None) -> bool:
 
 def stale_message(request: Any, role: Role, version: str | None) -> str | None:
     """The "changed by X at T" message when the form was based on an older version."""
-    if version is not None and version.isdigit() and int(version) == role.version:
+    if parse_id(version) == role.version:
         return None
     return conflict_message(request, role)
 

@@ -19,7 +19,7 @@ from wtforms.validators import InputRequired, Length
 from core.forms import Form
 from core.i18n import _
 from core.security.models import Team, User
-from core.security.service_errors import ConflictError, Refused
+from core.security.service_errors import Refused
 from core.security.team_service import (
     NAME_MAX,
     add_team,
@@ -28,7 +28,8 @@ from core.security.team_service import (
     delete_team,
     team_tree,
 )
-from core.web.form_feedback import conflict_message, show_refusal, submitted_version
+from core.validation import parse_id
+from core.web.form_feedback import flash_refusal, save_form, submitted_version
 
 PERMISSION = "core.users.manage"
 
@@ -69,7 +70,7 @@ def _crumbs(request: Any, label: str | None = None) -> list[tuple[str, str | Non
 
 
 def _load_team(request: Any) -> Team:
-    team = request.dbsession.get(Team, int(request.matchdict["id"]))
+    team = request.dbsession.get(Team, parse_id(request.matchdict["id"]) or 0)
     if team is None:
         raise HTTPNotFound()
     return team
@@ -101,14 +102,12 @@ def team_new(request: Any) -> Any:
     """Create a team (``?parent=ID`` preselects its parent)."""
     posted = request.POST if request.method == "POST" else None
     form = TeamForm(request, posted, team=None, parent=request.GET.get("parent", ""))
-    if posted is not None and form.validate():
-        try:
-            team = add_team(request.dbsession, form.name.data, form.parent_team())
-        except Refused as refused:
-            show_refusal(form, refused)
-        else:
-            request.flash(_("Team ${name} is created."), name=team.name)
-            return HTTPSeeOther(location=request.route_path("teams"))
+    team = save_form(
+        request, form, lambda: add_team(request.dbsession, form.name.data, form.parent_team())
+    )
+    if team is not None:
+        request.flash(_("Team ${name} is created."), name=team.name)
+        return HTTPSeeOther(location=request.route_path("teams"))
     return {
         "form": form,
         "team": None,
@@ -124,18 +123,14 @@ def team_edit(request: Any) -> Any:
     team = _load_team(request)
     posted = request.POST if request.method == "POST" else None
     form = TeamForm(request, posted, team=team, obj=team, parent=str(team.parent_id or ""))
-    if posted is not None and form.validate():
-        try:
-            parent = form.parent_team()
-            change_team(request.dbsession, team, form.name.data, parent, submitted_version(form))
-        except ConflictError:
-            form.form_errors.append(conflict_message(request, team))
-            form.version.data = str(team.version)
-        except Refused as refused:
-            show_refusal(form, refused)
-        else:
-            request.flash(_("Team ${name} is saved."), name=team.name)
-            return HTTPSeeOther(location=request.route_path("teams"))
+
+    def save() -> None:
+        parent = form.parent_team()
+        change_team(request.dbsession, team, form.name.data, parent, submitted_version(form))
+
+    if save_form(request, form, save, team) is not None:
+        request.flash(_("Team ${name} is saved."), name=team.name)
+        return HTTPSeeOther(location=request.route_path("teams"))
     return {
         "form": form,
         "team": team,
@@ -152,8 +147,7 @@ def team_delete(request: Any) -> Any:
     try:
         delete_team(request.dbsession, team)
     except Refused as refused:
-        for message in refused.messages():
-            request.flash(message, "danger")
+        flash_refusal(request, refused)
         return HTTPSeeOther(location=request.route_path("team_edit", id=team.id))
     request.flash(_("Team ${name} is deleted."), name=name)
     return HTTPSeeOther(location=request.route_path("teams"))

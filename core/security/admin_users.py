@@ -24,7 +24,7 @@ from core.security.account import ProfileForm
 from core.security.catalog import role_label
 from core.security.models import Region, Role, Team, User
 from core.security.regions import region_label
-from core.security.service_errors import ConflictError, Refused
+from core.security.service_errors import Refused
 from core.security.team_service import team_tree
 from core.security.user_service import (
     UserData,
@@ -34,7 +34,8 @@ from core.security.user_service import (
     set_user_active,
     update_user,
 )
-from core.web.form_feedback import conflict_message, show_refusal, submitted_version
+from core.validation import parse_id
+from core.web.form_feedback import flash_refusal, save_form, submitted_version
 
 PERMISSION = "core.users.manage"
 PAGE_SIZE = 50
@@ -145,13 +146,6 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def user_filters(request: Any) -> tuple[dict[str, str], dict[str, str], list[ColumnElement]]:
     """The list's filters from the query string: values, chip labels and WHERE clauses.
 
@@ -168,13 +162,13 @@ def user_filters(request: Any) -> tuple[dict[str, str], dict[str, str], list[Col
         pattern = like_pattern(text.lower())
         columns = (User.username, User.display_name, User.email, User.mobile)
         clauses.append(or_(*(func.lower(col).like(pattern, escape="\\") for col in columns)))
-    team_id = _int(params.get("team"))
+    team_id = parse_id(params.get("team"))
     team = request.dbsession.get(Team, team_id) if team_id else None
     if team is not None:
         applied["team"] = str(team.id)
         labels["team"] = translate(_("Team: ${name}"), name=team.name)
         clauses.append(User.team_id.in_(select(Team.id).where(Team.path.startswith(team.path))))
-    role_id = _int(params.get("role"))
+    role_id = parse_id(params.get("role"))
     role = request.dbsession.get(Role, role_id) if role_id else None
     if role is not None:
         applied["role"] = str(role.id)
@@ -200,7 +194,7 @@ def users_list(request: Any) -> dict[str, Any]:
         sort = key = "username"
     column = SORTS[key]
     order = column.desc() if sort.startswith("-") else column.asc()
-    page = min(max(_int(request.GET.get("page")) or 1, 1), MAX_PAGE)
+    page = min(max(parse_id(request.GET.get("page")) or 1, 1), MAX_PAGE)
     users = list(
         request.dbsession.scalars(
             select(User)
@@ -244,7 +238,7 @@ def users_list(request: Any) -> dict[str, Any]:
 
 
 def _load_user(request: Any) -> User:
-    user = request.dbsession.get(User, _int(request.matchdict["id"]) or 0)
+    user = request.dbsession.get(User, parse_id(request.matchdict["id"]) or 0)
     if user is None:
         raise HTTPNotFound()
     return user
@@ -266,14 +260,14 @@ def user_new(request: Any) -> Any:
     """Create a user with an initial password."""
     posted = request.POST if request.method == "POST" else None
     form = UserForm(request, posted, user=None)
-    if posted is not None and form.validate():
-        try:
-            user = create_user(request.dbsession, manager_for(request), form.user_data())
-        except Refused as refused:
-            show_refusal(form, refused)
-        else:
-            request.flash(_("User ${name} is created."), name=user.username)
-            return HTTPSeeOther(location=request.route_path("users"))
+    user = save_form(
+        request,
+        form,
+        lambda: create_user(request.dbsession, manager_for(request), form.user_data()),
+    )
+    if user is not None:
+        request.flash(_("User ${name} is created."), name=user.username)
+        return HTTPSeeOther(location=request.route_path("users"))
     return _form_page(request, form, None)
 
 
@@ -285,18 +279,14 @@ def user_edit(request: Any) -> Any:
     user = _load_user(request)
     posted = request.POST if request.method == "POST" else None
     form = UserForm(request, posted, user=user)
-    if posted is not None and form.validate():
-        try:
-            manager = manager_for(request)
-            update_user(request.dbsession, manager, user, form.user_data(), submitted_version(form))
-        except ConflictError:
-            form.form_errors.append(conflict_message(request, user))
-            form.version.data = str(user.version)
-        except Refused as refused:
-            show_refusal(form, refused)
-        else:
-            request.flash(_("User ${name} is saved."), name=user.username)
-            return HTTPSeeOther(location=request.route_path("users"))
+
+    def save() -> None:
+        manager = manager_for(request)
+        update_user(request.dbsession, manager, user, form.user_data(), submitted_version(form))
+
+    if save_form(request, form, save, user) is not None:
+        request.flash(_("User ${name} is saved."), name=user.username)
+        return HTTPSeeOther(location=request.route_path("users"))
     return _form_page(request, form, user)
 
 
@@ -308,8 +298,7 @@ def user_active(request: Any) -> Any:
     try:
         set_user_active(request.dbsession, manager_for(request), user, active)
     except Refused as refused:
-        for message in refused.messages():
-            request.flash(message, "danger")
+        flash_refusal(request, refused)
     else:
         if active:
             request.flash(_("${name} is active again and can log in."), name=user.name)

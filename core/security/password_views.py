@@ -13,7 +13,6 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render, render_to_response
 from pyramid.view import view_config
 
-from core.audit import record_event
 from core.i18n import _
 from core.mail import queue_mail
 from core.security import throttle
@@ -28,7 +27,7 @@ from core.security.password_reset import (
 )
 from core.security.passwords import hash_password
 from core.security.sessions import end_user_sessions, start_session
-from core.security.views import find_user, request_actor
+from core.security.views import find_user, record_account_event, request_actor
 
 
 def set_password(session: Any, user: User, password: str) -> None:
@@ -48,13 +47,7 @@ def change_password(request: Any) -> Any:
         if error is None:
             set_password(request.dbsession, user, form.new_password.data)
             start_session(request, user.id)
-            record_event(
-                request.dbsession,
-                "password_changed",
-                record_type="users",
-                record_id=user.id,
-                summary=user.username,
-            )
+            record_account_event(request, "password_changed", user)
             request.flash(_("Your password is changed. Your other sessions were logged out."))
             return HTTPSeeOther(location=request.route_path("account"))
         form.current_password.errors.append(error)
@@ -81,14 +74,7 @@ def send_reset_mail(request: Any, user: User) -> None:
     )
     subject = request.translate(_("Reset your Guanxi CRM password"))
     queue_mail(request.dbsession, user.email or "", subject, body)
-    record_event(
-        request.dbsession,
-        "password_reset_requested",
-        actor=request_actor(request, user),
-        record_type="users",
-        record_id=user.id,
-        summary=user.username,
-    )
+    record_account_event(request, "password_reset_requested", user, request_actor(request, user))
 
 
 @view_config(route_name="password_forgot", renderer="core:templates/security/forgot.jinja2")
@@ -113,14 +99,7 @@ def reset_password(request: Any) -> Any:
     form = NewPasswordForm(request, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.validate() and form.check_policy(user):
         set_password(request.dbsession, user, form.new_password.data)
-        record_event(
-            request.dbsession,
-            "password_reset",
-            actor=request_actor(request, user),
-            record_type="users",
-            record_id=user.id,
-            summary=user.username,
-        )
+        record_account_event(request, "password_reset", user, request_actor(request, user))
         request.flash(_("Your password is changed. Log in with the new password."))
         return HTTPSeeOther(location=request.route_path("login"))
     return {"form": form}

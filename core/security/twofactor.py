@@ -30,7 +30,7 @@ from core.security.identity import Identity
 from core.security.models import User
 from core.security.policy import forget_identity, pending_identity
 from core.security.sessions import end_session
-from core.security.views import complete_login, request_actor
+from core.security.views import complete_login, record_account_event, request_actor
 from core.settings_store import REQUIRE_ADMIN_TWO_FACTOR, get_setting, set_setting
 from core.web.views import safe_next
 
@@ -102,14 +102,7 @@ def accept_code(request: Any, user: User, code: str) -> str | None:
     if matched is None:
         return None
     user.recovery_codes = [stored for stored in user.recovery_codes or [] if stored != matched]
-    record_event(
-        request.dbsession,
-        "recovery_code_used",
-        actor=request_actor(request, user),
-        record_type="users",
-        record_id=user.id,
-        summary=user.username,
-    )
+    record_account_event(request, "recovery_code_used", user, request_actor(request, user))
     return "recovery"
 
 
@@ -235,13 +228,7 @@ def enable_two_factor(request: Any) -> Any:
     user.totp_last_step = step
     user.recovery_codes = [totp.hash_recovery_code(code) for code in codes]
     request.session.pop(_PENDING_SECRET, None)
-    record_event(
-        request.dbsession,
-        "totp_enabled",
-        record_type="users",
-        record_id=user.id,
-        summary=user.username,
-    )
+    record_account_event(request, "totp_enabled", user)
     return render_to_response(
         "core:templates/security/recovery_codes.jinja2",
         {"codes": codes, "breadcrumbs": _breadcrumbs(request)},
@@ -273,13 +260,7 @@ def disable_two_factor(request: Any) -> Any:
             user.totp_secret = None
             user.totp_last_step = None
             user.recovery_codes = None
-            record_event(
-                request.dbsession,
-                "totp_disabled",
-                record_type="users",
-                record_id=user.id,
-                summary=user.username,
-            )
+            record_account_event(request, "totp_disabled", user)
             request.flash(_("Two-factor authentication is off."))
             return HTTPSeeOther(location=request.route_path("account"))
         form.password.errors.append(error)

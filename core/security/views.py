@@ -65,6 +65,18 @@ def request_actor(request: Any, user: User | None) -> Actor:
     )
 
 
+def record_account_event(request: Any, action: str, user: User, actor: Actor | None = None) -> None:
+    """Audit ``action`` on ``user``'s account (login, password, two-factor changes)."""
+    record_event(
+        request.dbsession,
+        action,
+        actor=actor,
+        record_type="users",
+        record_id=user.id,
+        summary=user.username,
+    )
+
+
 def complete_login(request: Any, user: User, next_url: str) -> HTTPSeeOther:
     """Replace any session by a fully verified one and go to ``next_url``."""
     end_session(request)
@@ -72,14 +84,7 @@ def complete_login(request: Any, user: User, next_url: str) -> HTTPSeeOther:
     start_session(request, user.id)
     actor = request.dbsession.info["actor"] = request_actor(request, user)
     user.last_login_at = utcnow()
-    record_event(
-        request.dbsession,
-        "login",
-        actor=actor,
-        record_type="users",
-        record_id=user.id,
-        summary=user.username,
-    )
+    record_account_event(request, "login", user, actor)
     forget_identity(request)
     return HTTPSeeOther(location=next_url)
 
@@ -130,13 +135,7 @@ def login(request: Any) -> Any:
 def logout(request: Any) -> Any:
     """End the session and go to the login page."""
     if request.identity is not None:
-        record_event(
-            request.dbsession,
-            "logout",
-            record_type="users",
-            record_id=request.identity.user_id,
-            summary=request.identity.user.username,
-        )
+        record_account_event(request, "logout", request.identity.user)
     end_session(request)
     forget_identity(request)
     return HTTPSeeOther(location=request.route_path("login"))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from core.i18n import _, format_datetime
-from core.security.service_errors import Refused
+from core.security.service_errors import ConflictError, Refused
+from core.validation import parse_id
+
+T = TypeVar("T")
 
 
 def show_refusal(form: Any, refused: Refused) -> None:
@@ -15,10 +19,38 @@ def show_refusal(form: Any, refused: Refused) -> None:
         target.extend(form.request.translate(message) for message in messages)
 
 
+def flash_refusal(request: Any, refused: Refused) -> None:
+    """Flash each of the refusal's messages as an error (for actions without a form)."""
+    for message in refused.messages():
+        request.flash(message, "danger")
+
+
+def save_form(
+    request: Any, form: Any, save: Callable[[], T | None], record: T | None = None
+) -> T | None:
+    """Run ``save`` for a valid POSTed form; the record saved, or None when nothing was.
+
+    The record is ``record`` when editing one, else what ``save`` returns (the new
+    one).  A refusal is shown on the form; a save over somebody else's newer
+    changes shows the stale-save message, with the form moved to the current version.
+    """
+    if request.method != "POST" or not form.validate():
+        return None
+    try:
+        created = save()
+    except ConflictError as conflict:
+        form.form_errors.append(conflict_message(request, conflict.record))
+        form.version.data = str(conflict.record.version)
+        return None
+    except Refused as refused:
+        show_refusal(form, refused)
+        return None
+    return created if record is None else record
+
+
 def submitted_version(form: Any) -> int:
     """The record version the form was loaded at (0 when missing or garbled)."""
-    value = str(form.version.data or "")
-    return int(value) if value.isdigit() else 0
+    return parse_id(str(form.version.data or "")) or 0
 
 
 def conflict_message(request: Any, record: Any) -> str:

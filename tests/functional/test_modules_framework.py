@@ -205,7 +205,8 @@ def test_duplicate_permission_is_refused():
             fake_module("beta", guanxi_permissions=permissions),
         ]
     )
-    with pytest.raises(CatalogError, match=r"permission alpha\.thing\.view is declared by both (alpha and beta|beta and alpha)"):
+    both = r"permission alpha\.thing\.view is declared by both (alpha and beta|beta and alpha)"
+    with pytest.raises(CatalogError, match=both):
         collect_permissions(registry.pm.hook)
 
 

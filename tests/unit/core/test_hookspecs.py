@@ -11,8 +11,11 @@ GUIDE = Path(__file__).resolve().parents[3] / "docs" / "plugins.md"
 
 
 def hook_names() -> list[str]:
-    return [name for name, _obj in inspect.getmembers(hookspecs, inspect.isfunction)
-            if name.startswith("guanxi_")]
+    return [
+        name
+        for name, _obj in inspect.getmembers(hookspecs, inspect.isfunction)
+        if name.startswith("guanxi_")
+    ]
 
 
 def test_there_are_hooks():

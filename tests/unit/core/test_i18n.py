@@ -34,8 +34,18 @@ def test_normalise_locale():
 
 @pytest.mark.parametrize(
     "target",
-    ["//evil.com", "/\\evil.com", "https:evil.com", "javascript:alert(1)", "http://evil.com/",
-     "evil.com", "/\tevil", "", None, "/%0d%0aLocation:x" "\r\n"],
+    [
+        "//evil.com",
+        "/\\evil.com",
+        "https:evil.com",
+        "javascript:alert(1)",
+        "http://evil.com/",
+        "evil.com",
+        "/\tevil",
+        "",
+        None,
+        "/%0d%0aLocation:x\r\n",
+    ],
 )
 def test_safe_next_rejects_foreign_targets(target):
     assert safe_next(target) == "/"

@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from tests.unit.core.customfields.cf_support import registered_gadgets
 from pyramid.request import Request, apply_request_extensions
 
 from core.contributions import RecordType
+from tests.unit.core.customfields.cf_support import registered_gadgets
 
 ACCEPT_LANGUAGE = {"en": "en-US", "zh_Hans": "zh-CN", "zh_Hant": "zh-TW"}
 

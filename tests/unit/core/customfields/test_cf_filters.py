@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from tests.unit.core.customfields.cf_support import Gadget
 from sqlalchemy import select
 from webob.multidict import MultiDict
 
@@ -15,6 +14,7 @@ from core.customfields.filters import (
     index_exists,
 )
 from core.customfields.service import archive_definition, create_definition
+from tests.unit.core.customfields.cf_support import Gadget
 
 TIERS = [
     {"value": "gold", "labels": {"en": "Gold", "zh_Hans": "金牌"}},

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from tests.unit.core.customfields.cf_support import Gadget
 from pyramid_jinja2 import IJinja2Environment
 from webob.multidict import MultiDict
 from wtforms import StringField
@@ -17,6 +16,7 @@ from core.customfields.forms import (
 from core.customfields.service import create_definition, definitions_for
 from core.forms import Form
 from core.i18n import translate
+from tests.unit.core.customfields.cf_support import Gadget
 
 TIERS = [
     {"value": "gold", "labels": {"en": "Gold", "zh_Hans": "金牌"}},

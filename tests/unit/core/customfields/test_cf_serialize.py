@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import jsonschema
 import pytest
-from tests.unit.core.customfields.cf_support import Gadget
 
 from core.customfields.serialize import api_schema, export_columns
 from core.customfields.service import create_definition, definitions_for, validate_values
+from tests.unit.core.customfields.cf_support import Gadget
 
 TIERS = [{"value": "gold", "labels": {"en": "Gold", "zh_Hans": "金牌"}}, {"value": "silver"}]
 SPECS = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from tests.unit.core.customfields.cf_support import Gadget
 from sqlalchemy import select
 
 from core.audit import AuditEvent
@@ -21,6 +20,7 @@ from core.customfields.service import (
     update_definition,
     validate_values,
 )
+from tests.unit.core.customfields.cf_support import Gadget
 
 TIERS = [
     {"value": "gold", "labels": {"en": "Gold", "zh_Hans": "金牌", "zh_Hant": "金牌"}},

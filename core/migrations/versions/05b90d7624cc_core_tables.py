@@ -1,8 +1,8 @@
 """core tables
 
-Revision ID: 1b23f95513ec
+Revision ID: 05b90d7624cc
 Revises:
-Create Date: 2026-11-25 04:01:22.519117
+Create Date: 2026-11-25 04:47:18.633626
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ import core.crypto
 import core.db
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects import postgresql
 
-revision: str = "1b23f95513ec"
+revision: str = "05b90d7624cc"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = ("core",)
 depends_on: str | Sequence[str] | None = None
