@@ -114,7 +114,9 @@ def request_log_tween_factory(handler: Any, registry: Any) -> Any:
                             "path": request.path,
                             "status": status,
                             "ms": round((time.perf_counter() - started) * 1000, 1),
-                            "user": request.environ.get("guanxi.user_id"),
+                            "user": getattr(
+                                request.environ.get("guanxi.identity"), "user_id", None
+                            ),
                         }
                     )
                 )

@@ -51,3 +51,18 @@ def test_unknown_page_is_translated_404(login_as, factory):
     web = login_as(factory.user("dave"))
     page = web.get("/no/such/page", status=404, headers={"Accept-Language": "zh-TW"})
     assert 'lang="zh-TW"' in page.text
+
+
+def test_request_log_line_names_request_id_and_user(login_as, factory, caplog):
+    import json
+    import logging
+
+    user = factory.user("logan")
+    web = login_as(user)
+    with caplog.at_level(logging.INFO, logger="guanxi.request"):
+        response = web.get("/", headers={"X-Request-ID": "abcdef123456"})
+    assert response.headers["X-Request-ID"] == "abcdef123456"
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "guanxi.request"]
+    assert {"request_id": "abcdef123456", "status": 200, "user": user.id}.items() <= lines[
+        -1
+    ].items()
