@@ -106,14 +106,29 @@ def compile_catalogs(directory: Path) -> int:
     return compiled
 
 
-def translate(request: Any, message: str | TranslationString, **mapping: Any) -> str:
-    """Translate ``message`` for ``request``; plain strings are searched in every domain."""
+def search_domains(request: Any, preferred: str | None = None) -> list[str]:
+    """The gettext domains to search, ``preferred`` (the caller's own module) first."""
+    domains = list(request.registry.get("translation_domains", (CORE_DOMAIN,)))
+    if preferred in domains:
+        domains.remove(preferred)
+        domains.insert(0, preferred)
+    return domains
+
+
+def translate(
+    request: Any, message: str | TranslationString, _domain: str | None = None, **mapping: Any
+) -> str:
+    """Translate ``message`` for ``request``.
+
+    A plain string is looked up in ``_domain`` first (the module whose template
+    asks), then in every other domain.
+    """
     localizer = request.localizer
     if isinstance(message, TranslationString):
         return localizer.translate(message, mapping=mapping or None)
     translations = localizer.translations
     found = message
-    for domain in request.registry.get("translation_domains", (CORE_DOMAIN,)):
+    for domain in search_domains(request, _domain):
         candidate = translations.dugettext(domain, message)
         if candidate != message:
             found = candidate
@@ -123,11 +138,13 @@ def translate(request: Any, message: str | TranslationString, **mapping: Any) ->
     return found
 
 
-def ntranslate(request: Any, singular: str, plural: str, n: int, **mapping: Any) -> str:
+def ntranslate(
+    request: Any, singular: str, plural: str, n: int, _domain: str | None = None, **mapping: Any
+) -> str:
     """Plural-aware translation for templates (``ngettext``)."""
     translations = request.localizer.translations
     found = singular if n == 1 else plural
-    for domain in request.registry.get("translation_domains", (CORE_DOMAIN,)):
+    for domain in search_domains(request, _domain):
         candidate = translations.dungettext(domain, singular, plural, n)
         if candidate not in (singular, plural):
             found = candidate

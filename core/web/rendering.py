@@ -47,15 +47,25 @@ def menu_items(request: Any, section: str = "main") -> list[MenuItem]:
     return sorted(items, key=lambda item: (item.order, item.key))
 
 
+def template_domain(request: Any, renderer_name: str) -> str:
+    """The gettext domain of the module a template (``package:path``) belongs to."""
+    package = renderer_name.partition(":")[0] if ":" in renderer_name else ""
+    owner = request.registry["modules"].owner_of_package(package) if package else None
+    return owner or i18n.CORE_DOMAIN
+
+
 def add_template_globals(event: Any) -> None:
     """BeforeRender subscriber: give templates ``_`` and the layout's data."""
     request = event.get("request")
     if request is None:
         return
-    event.setdefault("_", lambda message, **kw: i18n.translate(request, message, **kw))
+    domain = template_domain(request, event.get("renderer_name") or "")
+    event.setdefault("_", lambda message, **kw: i18n.translate(request, message, domain, **kw))
     event.setdefault(
         "ngettext",
-        lambda singular, plural, n, **kw: i18n.ntranslate(request, singular, plural, n, **kw),
+        lambda singular, plural, n, **kw: i18n.ntranslate(
+            request, singular, plural, n, domain, **kw
+        ),
     )
     event.setdefault(
         "fmt_datetime", lambda value, fmt="medium": i18n.format_datetime(request, value, fmt)

@@ -66,3 +66,9 @@ def test_request_log_line_names_request_id_and_user(login_as, factory, caplog):
     assert {"request_id": "abcdef123456", "status": 200, "user": user.id}.items() <= lines[
         -1
     ].items()
+
+
+def test_core_pages_prefer_core_wording_over_a_modules_translation(login_as, admin):
+    # "Name" means the customer's name in the customers catalogue, a person's name in the core.
+    page = login_as(admin).get("/settings/users", headers={"Accept-Language": "zh-TW"})
+    assert "客戶名稱" not in page.text
