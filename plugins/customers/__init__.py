@@ -1,4 +1,4 @@
-"""Customers: the companies and people the sales team works with (first slice: accounts)."""
+"""Customers: the companies and people the sales team works with, and their contacts."""
 
 from __future__ import annotations
 
@@ -26,3 +26,5 @@ def includeme(config: Any) -> None:
     add_static(config, "plugins.customers")
     config.include("plugins.customers.views")
     config.include("plugins.customers.api")
+    config.include("plugins.customers.contact_views")
+    config.include("plugins.customers.contact_api")

@@ -1,4 +1,4 @@
-"""Demo customers: about forty companies in Shanghai, Jiangsu and Guangdong."""
+"""Demo customers: about forty companies in Shanghai, Jiangsu and Guangdong, with contacts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from plugins.customers.models import Customer
+from plugins.customers.models import Contact, Customer
 from plugins.customers.service import assign_owner, company_year, next_code, normalise_phone
 
 #: name, short name, (province, city, district), phone, level, status, owner username
@@ -390,5 +390,57 @@ def load_demo_customers(session: Session, users: dict[str, Any]) -> int:
         assign_owner(customer, user)
         session.add(customer)
         session.flush()
+        add_demo_contacts(session, customer, added)
         added += 1
     return added
+
+
+#: (surname, given name, gender) of the demo contacts, drawn in turn.
+DEMO_PEOPLE = [
+    ("王", "建国", "male"),
+    ("李", "秀英", "female"),
+    ("张", "伟", "male"),
+    ("刘", "芳", "female"),
+    ("陈", "志强", "male"),
+    ("杨", "丽娟", "female"),
+    ("赵", "明", "male"),
+    ("黄", "静", "female"),
+    ("周", "海涛", "male"),
+    ("吴", "婷婷", "female"),
+    ("徐", "磊", "male"),
+    ("孙", "晓燕", "female"),
+]
+#: (job title, department, preferred channel) of a customer's first, second and third contact.
+DEMO_ROLES = [
+    ("总经理", "总经理办公室", "visit"),
+    ("采购经理", "采购部", "wechat"),
+    ("财务主管", "财务部", "email"),
+]
+MOBILE_PREFIXES = ("138", "139", "136", "150", "158", "186", "189", "137")
+
+
+def add_demo_contacts(session: Session, customer: Customer, index: int) -> None:
+    """One to three contacts of the ``index``-th demo customer; the first is primary."""
+    for number in range(index % 3 + 1):
+        serial = index * 3 + number
+        surname, given, gender = DEMO_PEOPLE[serial % len(DEMO_PEOPLE)]
+        title, department, channel = DEMO_ROLES[number]
+        prefix = MOBILE_PREFIXES[serial % len(MOBILE_PREFIXES)]
+        session.add(
+            Contact(
+                customer_id=customer.id,
+                name=surname + given,
+                gender=gender,
+                title=title,
+                department=department,
+                mobile=normalise_phone(f"{prefix}{(serial * 7919 + 24681357) % 10**8:08d}"),
+                email=f"contact{serial + 1}@example.com" if channel == "email" else None,
+                wechat_id=f"wx_{customer.code.lower()}_{number + 1}"
+                if channel == "wechat"
+                else None,
+                preferred_channel=channel,
+                is_primary=number == 0,
+                custom={},
+            )
+        )
+    session.flush()

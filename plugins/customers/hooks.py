@@ -12,13 +12,15 @@ from core.contributions import (
     DashboardWidget,
     MenuItem,
     Permission,
+    RecordTab,
     RecordType,
     ScopeColumns,
     SearchResult,
 )
 from plugins.customers import _
+from plugins.customers.contacts import RECORD_TYPE as CONTACT
 from plugins.customers.demo import load_demo_customers
-from plugins.customers.models import Customer
+from plugins.customers.models import Contact, Customer
 from plugins.customers.openapi import PATHS, SCHEMAS
 from plugins.customers.service import (
     CREATE,
@@ -95,8 +97,29 @@ def guanxi_record_types() -> list[RecordType]:
             detail_route="customer_detail",
             permission_prefix=PREFIX,
             title=lambda customer: customer.name,
-        )
+        ),
+        # Contacts carry no scope columns: they are reached through their customer
+        # (plugins.customers.contacts.contact_scope), so the generic scope reaches
+        # them only for "all" grants.
+        RecordType(
+            name=CONTACT,
+            label=_("Contact"),
+            model=Contact,
+            scope=ScopeColumns(),
+            extensible=True,
+            permission_prefix=PREFIX,
+            title=lambda contact: contact.name,
+        ),
     ]
+
+
+@hookimpl
+def guanxi_record_tabs(request: Any, record_type: str, record: Any) -> list[RecordTab]:
+    """The Contacts tab, first on the customer page."""
+    if record_type != RECORD_TYPE:
+        return []
+    url = request.route_path("customer_contacts", id=record.id)
+    return [RecordTab("customers.contacts", _("Contacts"), url, order=10, icon="address-book")]
 
 
 @hookimpl
@@ -138,7 +161,7 @@ def guanxi_dashboard_widgets(request: Any) -> list[DashboardWidget]:
 
 @hookimpl
 def guanxi_api_resources() -> list[ApiResource]:
-    """``/customers`` and ``/customers/{id}`` in the OpenAPI document."""
+    """``/customers``, ``/customers/{id}`` and their contacts in the OpenAPI document."""
     return [ApiResource(name="customers", paths=PATHS, schemas=SCHEMAS)]
 
 

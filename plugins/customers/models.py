@@ -1,11 +1,11 @@
-"""The customer account and its fixed choices (kind, level, status)."""
+"""The customer account, its contacts, and their fixed choices (kind, level, status …)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, RecordMixin
@@ -25,6 +25,14 @@ STATUSES = {
     "active": _("Active"),
     "at_risk": _("At risk"),
     "churned": _("Churned"),
+}
+GENDERS = {"unspecified": _("Not specified"), "female": _("Female"), "male": _("Male")}
+CHANNELS = {
+    "mobile": _("Mobile"),
+    "phone": _("Phone"),
+    "email": _("E-mail"),
+    "wechat": _("WeChat"),
+    "visit": _("Visit"),
 }
 
 
@@ -70,6 +78,52 @@ class Customer(RecordMixin, Base):
     province: Mapped[Region | None] = relationship(foreign_keys=[province_code])
     city: Mapped[Region | None] = relationship(foreign_keys=[city_code])
     district: Mapped[Region | None] = relationship(foreign_keys=[district_code])
+
+    def __str__(self) -> str:
+        return self.name
+
+
+#: Live primary contacts: at most one per customer (a partial unique index).
+LIVE_PRIMARY = text("is_primary AND deleted_at IS NULL")
+
+
+class Contact(RecordMixin, Base):
+    """A person at a customer, reached (and scoped) only through the customer.
+
+    Every customer with live contacts has exactly one live primary contact
+    (see :mod:`plugins.customers.contacts`); the partial unique index makes a
+    second one impossible.  Deleting sets ``deleted_at``.
+    """
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        Index("ix_contacts_customer_live", "customer_id", "deleted_at", "created_at", "id"),
+        Index(
+            "uq_contacts_one_primary",
+            "customer_id",
+            unique=True,
+            sqlite_where=LIVE_PRIMARY,
+            postgresql_where=LIVE_PRIMARY,
+        ),
+    )
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    gender: Mapped[str] = mapped_column(String(16), default="unspecified")
+    title: Mapped[str | None] = mapped_column(String(100))
+    department: Mapped[str | None] = mapped_column(String(100))
+    mobile: Mapped[str | None] = mapped_column(String(32), index=True)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    wechat_id: Mapped[str | None] = mapped_column(String(64))
+    birthday: Mapped[dt.date | None]
+    preferred_channel: Mapped[str | None] = mapped_column(String(16))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    is_primary: Mapped[bool] = mapped_column(default=False)
+    custom: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    deleted_at: Mapped[dt.datetime | None]
+
+    customer: Mapped[Customer] = relationship()
 
     def __str__(self) -> str:
         return self.name

@@ -1,4 +1,4 @@
-"""The OpenAPI description of ``/api/v1/customers`` (paths relative to ``/api/v1``)."""
+"""The OpenAPI description of ``/api/v1/customers`` and contacts (paths relative to ``/api/v1``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from core.api.openapi import list_parameters, page_schema, problem_responses, ref
 from plugins.customers.listing import SPEC
-from plugins.customers.models import KINDS, LEVELS, STATUSES
+from plugins.customers.models import CHANNELS, GENDERS, KINDS, LEVELS, STATUSES
 
 
 def _text(max_length: int, nullable: bool = True) -> dict[str, Any]:
@@ -32,8 +32,29 @@ WRITABLE: dict[str, Any] = {
         "description": "Custom field values by key; null clears a value.",
     },
 }
+CONTACT_WRITABLE: dict[str, Any] = {
+    "name": _text(100, nullable=False),
+    "gender": {"type": "string", "enum": list(GENDERS)},
+    "title": _text(100),
+    "department": _text(100),
+    "mobile": {**_text(32), "description": "Stored in E.164; Chinese numbers may omit +86."},
+    "phone": {**_text(32), "description": "Stored in E.164; Chinese numbers may omit +86."},
+    "email": _text(254),
+    "wechat_id": _text(64),
+    "birthday": {"type": ["string", "null"], "format": "date"},
+    "preferred_channel": {"type": ["string", "null"], "enum": [*CHANNELS, None]},
+    "notes": {"type": ["string", "null"], "maxLength": 5000},
+    "is_primary": {
+        "type": "boolean",
+        "description": "True moves the customer's primary flag here; the first contact is "
+        "always primary, and the primary flag cannot be cleared, only moved.",
+    },
+    "custom": WRITABLE["custom"],
+}
 TIMESTAMP = {"type": "string", "format": "date-time"}
 ONE = {"application/json": {"schema": ref("schemas", "Customer")}}
+ONE_CONTACT = {"application/json": {"schema": ref("schemas", "Contact")}}
+ID_PARAMETER = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 SCHEMAS: dict[str, Any] = {
     "Customer": {
@@ -57,6 +78,29 @@ SCHEMAS: dict[str, Any] = {
     "CustomerPatch": {
         "type": "object",
         "properties": {**WRITABLE, "version": {"type": "integer"}},
+        "additionalProperties": False,
+    },
+    "Contact": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "customer_id": {"type": "integer"},
+            **CONTACT_WRITABLE,
+            "version": {"type": "integer", "description": "Send it back (or If-Match) to edit."},
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+        },
+        "required": ["id", "customer_id", "name", "gender", "is_primary", "version"],
+    },
+    "ContactInput": {
+        "type": "object",
+        "properties": CONTACT_WRITABLE,
+        "required": ["name"],
+        "additionalProperties": False,
+    },
+    "ContactPatch": {
+        "type": "object",
+        "properties": {**CONTACT_WRITABLE, "version": {"type": "integer"}},
         "additionalProperties": False,
     },
 }
@@ -130,6 +174,79 @@ PATHS: dict[str, Any] = {
             "summary": "Delete a customer (it can be restored from the list page)",
             "operationId": "deleteCustomer",
             "tags": ["customers"],
+            "responses": {"204": {"description": "Deleted."}, **problem_responses(401, 403, 404)},
+        },
+    },
+    "/customers/{id}/contacts": {
+        "parameters": [ID_PARAMETER],
+        "get": {
+            "summary": "List a customer's contacts (the primary first)",
+            "operationId": "listContacts",
+            "tags": ["contacts"],
+            "responses": {
+                "200": {
+                    "description": "Every live contact of the customer.",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "items": {"type": "array", "items": ref("schemas", "Contact")}
+                                },
+                            }
+                        }
+                    },
+                },
+                **problem_responses(401, 403, 404),
+            },
+        },
+        "post": {
+            "summary": "Add a contact to a customer",
+            "description": "Needs customers.customer.edit on the customer (else 404).",
+            "operationId": "createContact",
+            "tags": ["contacts"],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": ref("schemas", "ContactInput")}},
+            },
+            "responses": {
+                "201": {"description": "Created.", "content": ONE_CONTACT},
+                **problem_responses(400, 401, 403, 404, 413, 415, 422),
+            },
+        },
+    },
+    "/contacts/{id}": {
+        "parameters": [ID_PARAMETER],
+        "get": {
+            "summary": "Read a contact",
+            "operationId": "getContact",
+            "tags": ["contacts"],
+            "responses": {
+                "200": {
+                    "description": "The contact; its version is the ETag.",
+                    "content": ONE_CONTACT,
+                },
+                **problem_responses(401, 403, 404),
+            },
+        },
+        "patch": {
+            "summary": "Change some fields of a contact",
+            "operationId": "updateContact",
+            "tags": ["contacts"],
+            "parameters": [{"name": "If-Match", "in": "header", "schema": {"type": "string"}}],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": ref("schemas", "ContactPatch")}},
+            },
+            "responses": {
+                "200": {"description": "Saved.", "content": ONE_CONTACT},
+                **problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 428),
+            },
+        },
+        "delete": {
+            "summary": "Delete a contact (the next oldest becomes primary if it was)",
+            "operationId": "deleteContact",
+            "tags": ["contacts"],
             "responses": {"204": {"description": "Deleted."}, **problem_responses(401, 403, 404)},
         },
     },

@@ -20,6 +20,7 @@ from core.security.service_errors import ConflictError, Refused
 from core.validation import parse_id
 from core.web.form_feedback import conflict_message, show_refusal, submitted_version
 from plugins.customers import _
+from plugins.customers.contacts import primary_contact
 from plugins.customers.field_rules import (
     CUSTOM,
     editable_factory,
@@ -238,6 +239,7 @@ def customer_detail(context: RecordContext, request: Any) -> dict[str, Any]:
     ]
     return {
         "customer": customer,
+        "primary_contact": primary_contact(request.dbsession, customer.id),
         "tabs": sorted(tabs, key=lambda tab: (tab.order, tab.key)),
         "custom_definitions": request.custom_fields(RECORD_TYPE),
         "can_edit": bool(writable(request, customer)),

@@ -31,7 +31,7 @@ from core.security.teams import create_team
 from core.security.tokens import create_token
 from core.web.modules_admin import enable_module
 from plugins.customers.hooks import guanxi_record_types
-from plugins.customers.models import Customer
+from plugins.customers.models import Contact, Customer
 from plugins.customers.service import assign_owner, next_code
 
 #: Routes anybody may open, each with the reason it needs no permission.
@@ -164,7 +164,13 @@ def records(dbsession: Any, factory: Any, admin: Any) -> dict[str, Any]:
     add_custom_region(dbsession, "QA", "QA region", None)
     dbsession.flush()
     live, deleted = customers
+    contact = Contact(customer_id=live.id, name="QA 联系人", is_primary=True, custom={})
+    dbsession.add(contact)
+    dbsession.flush()
+    contact_routes = ("contact_edit", "contact_primary", "contact_delete")
+    contact_routes += ("api_contact", "api_contact_edit", "api_contact_delete")
     ids = {
+        **dict.fromkeys(contact_routes, contact.id),
         "account_token_revoke": token.id,
         "user_edit": member.id,
         "user_active": member.id,

@@ -1,0 +1,213 @@
+"""REST API: ``/api/v1/customers/{id}/contacts`` (list, create) and ``/api/v1/contacts/{id}``.
+
+Contacts are reached through their customer's scope (404 outside it): reading
+with ``customers.customer.view``, writing with ``customers.customer.edit``.
+Writes go through the same form and rules as the pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pyramid.httpexceptions import HTTPNoContent
+from pyramid.view import view_config
+from webob.multidict import MultiDict
+
+from core.api.problems import ProblemError
+from core.api.writes import (
+    check_version,
+    expected_version,
+    read_json,
+    set_etag,
+    stale_problem,
+    validation_problem,
+)
+from core.customfields.service import validate_values
+from core.i18n import user_timezone
+from core.security.scopes import RecordContext, record_factory
+from core.security.service_errors import ConflictError, Refused
+from plugins.customers import _
+from plugins.customers.contact_forms import CONTACT_COLUMNS, ContactForm, contact_data
+from plugins.customers.contacts import (
+    RECORD_TYPE,
+    contact_factory,
+    contacts_of,
+    delete_contact,
+    write_contact,
+)
+from plugins.customers.models import Contact
+from plugins.customers.service import EDIT, VIEW
+from plugins.customers.service import RECORD_TYPE as CUSTOMER
+
+CUSTOM = "custom"
+#: Where errors that concern the whole record (not one field) are listed.
+RECORD_ERRORS = "contact"
+
+
+def serialize(contact: Contact) -> dict[str, Any]:
+    """The JSON form of a contact."""
+    values = contact_data(contact)
+    values["birthday"] = contact.birthday.isoformat() if contact.birthday else None
+    return {
+        "id": contact.id,
+        "customer_id": contact.customer_id,
+        **values,
+        "custom": contact.custom or {},
+        "version": contact.version,
+        "created_at": contact.created_at.isoformat(),
+        "updated_at": contact.updated_at.isoformat(),
+    }
+
+
+def checked_body(request: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """The body's fields, or a 422 naming unknown fields and values of the wrong type."""
+    errors: dict[str, list[str]] = {}
+    for name, value in body.items():
+        if name == CUSTOM:
+            if not isinstance(value, dict):
+                errors[name] = [request.translate(_("Give custom fields as an object."))]
+        elif name not in CONTACT_COLUMNS:
+            errors[name] = [request.translate(_("There is no such field."))]
+        elif name == "is_primary":
+            if not isinstance(value, bool):
+                errors[name] = [request.translate(_("Give this field as true or false."))]
+        elif value is not None and not isinstance(value, str):
+            errors[name] = [request.translate(_("Give this field as text."))]
+    if errors:
+        raise validation_problem(errors)
+    return body
+
+
+def form_text(value: Any) -> str:
+    """A JSON or stored value as the text a browser would post."""
+    if value is None or value is False:
+        return ""
+    if value is True:
+        return "y"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def validated(
+    request: Any, values: dict[str, Any], *, partial: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Clean column values (through the pages' form) and custom field values, or a 422."""
+    custom = values.pop(CUSTOM, None) or {}
+    formdata = MultiDict((name, form_text(value)) for name, value in values.items())
+    form = ContactForm(request, formdata)
+    valid = form.validate()
+    clean, custom_errors = validate_values(
+        request.dbsession,
+        request.custom_fields(RECORD_TYPE),
+        custom,
+        partial=partial,
+        tz=user_timezone(request),
+    )
+    errors = {name: list(messages) for name, messages in form.errors.items()} if not valid else {}
+    errors.update({f"{CUSTOM}.{key}": messages for key, messages in custom_errors.items()})
+    if errors:
+        raise validation_problem(
+            {name: [request.translate(m) for m in messages] for name, messages in errors.items()}
+        )
+    return form.values(), clean
+
+
+def saved(request: Any, contact: Contact, values: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    """Write through the shared rules; a refusal becomes a 409 or 422 problem."""
+    columns, custom = values
+    try:
+        write_contact(request.dbsession, contact, columns, custom)
+    except ConflictError:
+        raise stale_problem(contact.version) from None
+    except Refused as refused:
+        raise refusal_problem(request, refused) from None
+
+
+def refusal_problem(request: Any, refused: Refused) -> ProblemError:
+    """The 422 problem of a refused save."""
+    return validation_problem(
+        {
+            name or RECORD_ERRORS: [request.translate(message) for message in messages]
+            for name, messages in refused.errors.items()
+        }
+    )
+
+
+@view_config(
+    route_name="api_customer_contacts", request_method="GET", renderer="json", permission=VIEW
+)
+def list_contacts(context: RecordContext, request: Any) -> dict[str, Any]:
+    """The live contacts of a customer in the caller's scope, the primary first."""
+    return {"items": [serialize(c) for c in contacts_of(request.dbsession, context.record)]}
+
+
+@view_config(
+    route_name="api_customer_contacts_new",
+    request_method="POST",
+    renderer="json",
+    permission=EDIT,
+)
+def create_contact(context: RecordContext, request: Any) -> dict[str, Any]:
+    """Add a contact to a customer the caller may edit (the first one becomes primary)."""
+    body = checked_body(request, read_json(request))
+    contact = Contact(customer_id=context.record.id, custom={})
+    saved(request, contact, validated(request, dict(body), partial=False))
+    request.response.status_code = 201
+    request.response.location = request.route_url("api_contact", id=contact.id)
+    set_etag(request, contact)
+    return serialize(contact)
+
+
+@view_config(route_name="api_contact", request_method="GET", renderer="json", permission=VIEW)
+def get_contact(context: RecordContext, request: Any) -> dict[str, Any]:
+    """One contact whose customer is in the caller's scope (with its version as ETag)."""
+    set_etag(request, context.record)
+    return serialize(context.record)
+
+
+@view_config(route_name="api_contact_edit", renderer="json", permission=EDIT)
+def update_contact(context: RecordContext, request: Any) -> dict[str, Any]:
+    """Change the given fields; the version must be the one last read (else 409)."""
+    contact = context.record
+    body = read_json(request)
+    expected = expected_version(request, body)
+    sent = checked_body(request, body)
+    check_version(contact, expected)
+    saved(request, contact, validated(request, {**contact_data(contact), **sent}, partial=True))
+    set_etag(request, contact)
+    return serialize(contact)
+
+
+@view_config(route_name="api_contact_delete", permission=EDIT)
+def remove_contact(context: RecordContext, request: Any) -> HTTPNoContent:
+    """Delete a contact; when it was primary, the next oldest becomes primary."""
+    try:
+        delete_contact(request.dbsession, context.record)
+    except ConflictError:
+        raise stale_problem(context.record.version) from None
+    except Refused as refused:
+        raise refusal_problem(request, refused) from None
+    return HTTPNoContent()
+
+
+def includeme(config: Any) -> None:
+    """The API routes; each loads the contact (or customer) within the method's scope."""
+    many = r"/api/v1/customers/{id:\d+}/contacts"
+    one = r"/api/v1/contacts/{id:\d+}"
+    config.add_route(
+        "api_customer_contacts_new",
+        many,
+        request_method="POST",
+        factory=record_factory(CUSTOMER, "edit"),
+    )
+    config.add_route("api_customer_contacts", many, factory=record_factory(CUSTOMER, "view"))
+    config.add_route(
+        "api_contact_edit", one, request_method="PATCH", factory=contact_factory("edit")
+    )
+    config.add_route(
+        "api_contact_delete", one, request_method="DELETE", factory=contact_factory("edit")
+    )
+    config.add_route("api_contact", one, factory=contact_factory("view"))
+    config.scan("plugins.customers.contact_api")

@@ -1,0 +1,176 @@
+"""The contact pages: the Contacts tab of a customer, create, edit, make primary, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.view import view_config
+
+from core.customfields.forms import custom_values, with_custom_fields
+from core.security.scopes import RecordContext, record_factory
+from core.security.service_errors import ConflictError, Refused
+from core.web.form_feedback import (
+    conflict_message,
+    flash_refusal,
+    show_refusal,
+    submitted_version,
+)
+from plugins.customers import _
+from plugins.customers.contact_forms import ContactForm
+from plugins.customers.contacts import (
+    RECORD_TYPE,
+    check_version,
+    contact_factory,
+    contacts_of,
+    delete_contact,
+    make_primary,
+    write_contact,
+)
+from plugins.customers.models import CHANNELS, Contact, Customer
+from plugins.customers.service import EDIT, VIEW, display_phone
+from plugins.customers.service import RECORD_TYPE as CUSTOMER
+from plugins.customers.views import may
+
+TEMPLATES = "plugins.customers:templates/customers/"
+
+
+def back_to(request: Any, customer_id: int) -> HTTPSeeOther:
+    """Back to the customer's page (its first tab lists the contacts)."""
+    return HTTPSeeOther(request.route_path("customer_detail", id=customer_id))
+
+
+@view_config(
+    route_name="customer_contacts", renderer=TEMPLATES + "contacts.jinja2", permission=VIEW
+)
+def customer_contacts(context: RecordContext, request: Any) -> dict[str, Any]:
+    """The Contacts tab: the customer's contacts, primary first, with actions for editors."""
+    customer = context.record
+    return {
+        "customer": customer,
+        "contacts": contacts_of(request.dbsession, customer),
+        "can_edit": may(request, customer, EDIT),
+        "channels": {key: request.translate(label) for key, label in CHANNELS.items()},
+        "display_phone": display_phone,
+    }
+
+
+def bound_form(request: Any, contact: Contact | None) -> tuple[ContactForm, list[Any]]:
+    """The contact form with the contact custom fields, bound to the posted data."""
+    definitions = request.custom_fields(RECORD_TYPE)
+    form_class = with_custom_fields(ContactForm, definitions, request)
+    post = request.POST if request.method == "POST" else None
+    return form_class(request, post, obj=contact), definitions  # type: ignore[return-value]
+
+
+def form_page(request: Any, form: ContactForm, customer: Customer, contact: Contact | None) -> dict:
+    """The template data of the create and edit pages."""
+    title = _("Edit ${name}", mapping={"name": contact.name}) if contact else _("New contact")
+    return {
+        "form": form,
+        "customer": customer,
+        "contact": contact,
+        "title": request.translate(title),
+        "breadcrumbs": [
+            (request.translate(_("Customers")), request.route_path("customers")),
+            (customer.name, request.route_path("customer_detail", id=customer.id)),
+            (request.translate(title), None),
+        ],
+    }
+
+
+@view_config(
+    route_name="customer_contact_new", renderer=TEMPLATES + "contact_form.jinja2", permission=EDIT
+)
+def contact_new(context: RecordContext, request: Any) -> Any:
+    """Add a contact to a customer the user may edit (the first one becomes primary)."""
+    customer = context.record
+    form, definitions = bound_form(request, None)
+    if request.method == "POST" and form.validate():
+        contact = Contact(customer_id=customer.id, custom={})
+        try:
+            write_contact(
+                request.dbsession, contact, form.values(), custom_values(form, definitions)
+            )
+        except Refused as refused:
+            show_refusal(form, refused)
+        else:
+            request.flash(_("Contact ${name} is added."), name=contact.name)
+            return back_to(request, customer.id)
+    return form_page(request, form, customer, None)
+
+
+@view_config(route_name="contact_edit", renderer=TEMPLATES + "contact_form.jinja2", permission=EDIT)
+def contact_edit(context: RecordContext, request: Any) -> Any:
+    """Edit a contact; saving over somebody else's newer changes is refused."""
+    contact = context.record
+    form, definitions = bound_form(request, contact)
+    if request.method == "POST" and form.validate():
+        try:
+            check_version(contact, submitted_version(form))
+            write_contact(
+                request.dbsession, contact, form.values(), custom_values(form, definitions)
+            )
+        except ConflictError:
+            form.form_errors.append(conflict_message(request, contact))
+            form.version.data = str(contact.version)
+        except Refused as refused:
+            show_refusal(form, refused)
+        else:
+            request.flash(_("Contact ${name} is saved."), name=contact.name)
+            return back_to(request, contact.customer_id)
+    return form_page(request, form, contact.customer, contact)
+
+
+def posted_version_matches(request: Any, contact: Contact) -> bool:
+    """Whether the posted ``version`` is the stored one (else a message is flashed)."""
+    if request.POST.get("version") == str(contact.version):
+        return True
+    request.flash(conflict_message(request, contact), "danger")
+    return False
+
+
+@view_config(route_name="contact_primary", request_method="POST", permission=EDIT)
+def contact_primary(context: RecordContext, request: Any) -> HTTPSeeOther:
+    """Make this contact the customer's primary contact."""
+    contact = context.record
+    if posted_version_matches(request, contact):
+        try:
+            make_primary(request.dbsession, contact)
+        except ConflictError:
+            request.flash(conflict_message(request, contact), "danger")
+        except Refused as refused:
+            flash_refusal(request, refused)
+        else:
+            request.flash(_("${name} is now the primary contact."), name=contact.name)
+    return back_to(request, contact.customer_id)
+
+
+@view_config(route_name="contact_delete", request_method="POST", permission=EDIT)
+def contact_delete(context: RecordContext, request: Any) -> HTTPSeeOther:
+    """Delete a contact; when it was primary, the next oldest becomes primary."""
+    contact = context.record
+    if posted_version_matches(request, contact):
+        try:
+            delete_contact(request.dbsession, contact)
+        except ConflictError:
+            request.flash(conflict_message(request, contact), "danger")
+        except Refused as refused:
+            flash_refusal(request, refused)
+        else:
+            request.flash(_("Contact ${name} is deleted."), "warning", name=contact.name)
+    return back_to(request, contact.customer_id)
+
+
+def includeme(config: Any) -> None:
+    """The routes of the contact pages; every one checks the customer's scope (else 404)."""
+    customer = r"/customers/{id:\d+}/contacts"
+    contact = r"/contacts/{id:\d+}"
+    config.add_route("customer_contacts", customer, factory=record_factory(CUSTOMER, "view"))
+    config.add_route(
+        "customer_contact_new", customer + "/new", factory=record_factory(CUSTOMER, "edit")
+    )
+    config.add_route("contact_edit", contact + "/edit", factory=contact_factory("edit"))
+    config.add_route("contact_primary", contact + "/primary", factory=contact_factory("edit"))
+    config.add_route("contact_delete", contact + "/delete", factory=contact_factory("edit"))
+    config.scan("plugins.customers.contact_views")
