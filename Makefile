@@ -42,11 +42,3 @@ i18n-update: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
-
-## Regenerate the core's single initial migration from the models (before the first release).
-core-migration: $(STAMP)
-	rm -f core/migrations/versions/*.py
-	rm -rf var/migration-check
-	GUANXI_VAR_DIR=var/migration-check $(BIN)/guanxi -c none.ini revision core -m "core tables"
-	$(BIN)/ruff format core/migrations/versions
-	rm -rf var/migration-check

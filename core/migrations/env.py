@@ -7,6 +7,7 @@ from sqlalchemy import engine_from_config, pool
 
 from core.db import Base
 import core.models
+from core.search import include_in_autogenerate
 
 config = context.config
 target_metadata = Base.metadata
@@ -14,6 +15,8 @@ target_metadata = Base.metadata
 
 def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
     """When generating a module's revision, only look at that module's tables."""
+    if not include_in_autogenerate(obj, name, type_):
+        return False
     branch = config.attributes.get("branch")
     if branch is None or type_ != "table":
         return True
