@@ -36,6 +36,7 @@ from core.security.policy import AUTHENTICATED
 from core.security.scopes import RecordContext, record_factory
 from core.security.service_errors import ConflictError, Refused
 from plugins.customers import _
+from plugins.customers.api_body import checked_fields, is_whole_number
 from plugins.customers.field_rules import (
     CUSTOM,
     LOCKED,
@@ -78,23 +79,13 @@ def serialize(customer: Customer) -> dict[str, Any]:
     }
 
 
+#: Fields of a customer's JSON form that are not text.
+TYPED_FIELDS = {"owner_id": (is_whole_number, _("Give the owner's user id as a number."))}
+
+
 def checked_body(request: Any, body: dict[str, Any]) -> dict[str, Any]:
     """The body's fields, or a 422 naming unknown fields and values of the wrong type."""
-    errors: dict[str, list[str]] = {}
-    for name, value in body.items():
-        if name == CUSTOM:
-            if not isinstance(value, dict):
-                errors[name] = [request.translate(_("Give custom fields as an object."))]
-        elif name not in COLUMNS:
-            errors[name] = [request.translate(_("There is no such field."))]
-        elif name == "owner_id":
-            if isinstance(value, bool) or not isinstance(value, int):
-                errors[name] = [request.translate(_("Give the owner's user id as a number."))]
-        elif value is not None and not isinstance(value, str):
-            errors[name] = [request.translate(_("Give this field as text."))]
-    if errors:
-        raise validation_problem(errors)
-    return body
+    return checked_fields(request, body, COLUMNS, TYPED_FIELDS)
 
 
 def cleaned(

@@ -28,6 +28,7 @@ from core.i18n import user_timezone
 from core.security.scopes import RecordContext, record_factory
 from core.security.service_errors import ConflictError, Refused
 from plugins.customers import _
+from plugins.customers.api_body import CUSTOM, checked_fields
 from plugins.customers.contact_forms import CONTACT_COLUMNS, ContactForm, contact_data
 from plugins.customers.contacts import (
     RECORD_TYPE,
@@ -40,7 +41,6 @@ from plugins.customers.models import Contact
 from plugins.customers.service import EDIT, VIEW
 from plugins.customers.service import RECORD_TYPE as CUSTOMER
 
-CUSTOM = "custom"
 #: Where errors that concern the whole record (not one field) are listed.
 RECORD_ERRORS = "contact"
 
@@ -60,23 +60,15 @@ def serialize(contact: Contact) -> dict[str, Any]:
     }
 
 
+#: Fields of a contact's JSON form that are not text.
+TYPED_FIELDS = {
+    "is_primary": (lambda value: isinstance(value, bool), _("Give this field as true or false."))
+}
+
+
 def checked_body(request: Any, body: dict[str, Any]) -> dict[str, Any]:
     """The body's fields, or a 422 naming unknown fields and values of the wrong type."""
-    errors: dict[str, list[str]] = {}
-    for name, value in body.items():
-        if name == CUSTOM:
-            if not isinstance(value, dict):
-                errors[name] = [request.translate(_("Give custom fields as an object."))]
-        elif name not in CONTACT_COLUMNS:
-            errors[name] = [request.translate(_("There is no such field."))]
-        elif name == "is_primary":
-            if not isinstance(value, bool):
-                errors[name] = [request.translate(_("Give this field as true or false."))]
-        elif value is not None and not isinstance(value, str):
-            errors[name] = [request.translate(_("Give this field as text."))]
-    if errors:
-        raise validation_problem(errors)
-    return body
+    return checked_fields(request, body, CONTACT_COLUMNS, TYPED_FIELDS)
 
 
 def form_text(value: Any) -> str:
