@@ -44,7 +44,7 @@ def normalised(field: Any) -> None:
 class ContactForm(Form):
     """A contact person of a customer."""
 
-    name = StringField(_("Name"), [InputRequired(), Length(max=100)], filters=[strip])
+    name = StringField(_("Contact name"), [InputRequired(), Length(max=100)], filters=[strip])
     gender = SelectField(_("Gender"), default="unspecified")
     title = StringField(_("Job title"), [Optional(), Length(max=100)], filters=[strip])
     department = StringField(_("Department"), [Optional(), Length(max=100)], filters=[strip])
