@@ -154,3 +154,10 @@ def set_etag(request: Any, record: Any) -> None:
     """Give a single-record response the record's version as ETag (If-None-Match → 304)."""
     request.response.etag = str(record.version)
     request.response.conditional_response = True
+
+
+def set_created(request: Any, route_name: str, record: Any) -> None:
+    """Answer 201 Created with the new record's ``Location`` (route ``route_name``) and ETag."""
+    request.response.status_code = 201
+    request.response.location = request.route_url(route_name, id=record.id)
+    set_etag(request, record)

@@ -22,6 +22,7 @@ from core.api.writes import (
     check_version,
     expected_version,
     read_json,
+    set_created,
     set_etag,
     stale_problem,
     validation_problem,
@@ -193,9 +194,7 @@ def create_customer(request: Any) -> dict[str, Any]:
     customer = Customer(custom={})
     saved(request, customer, validated(request, values, owners, partial=False), CREATE)
     emit(request, "customer.created", id=customer.id, code=customer.code)
-    request.response.status_code = 201
-    request.response.location = request.route_url("api_customer", id=customer.id)
-    set_etag(request, customer)
+    set_created(request, "api_customer", customer)
     return serialize(customer)
 
 

@@ -19,6 +19,7 @@ from core.api.writes import (
     check_version,
     expected_version,
     read_json,
+    set_created,
     set_etag,
     stale_problem,
     validation_problem,
@@ -146,9 +147,7 @@ def create_contact(context: RecordContext, request: Any) -> dict[str, Any]:
     body = checked_body(request, read_json(request))
     contact = Contact(customer_id=context.record.id, custom={})
     saved(request, contact, validated(request, dict(body), partial=False))
-    request.response.status_code = 201
-    request.response.location = request.route_url("api_contact", id=contact.id)
-    set_etag(request, contact)
+    set_created(request, "api_contact", contact)
     return serialize(contact)
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from core.security.models import Role, RoleGrant
 from core.security.tokens import create_token
+from plugins.customers.forms import COLUMNS
 from plugins.customers.models import Customer
 from plugins.customers.service import assign_owner, next_code
 
@@ -40,21 +41,8 @@ EXPECTED = {
 TOKEN_PERMISSIONS = [
     f"customers.customer.{a}" for a in ("view", "create", "edit", "edit_status", "delete")
 ]
-EDITABLE = (
-    "code",
-    "name",
-    "short_name",
-    "kind",
-    "level",
-    "status",
-    "owner_id",
-    "province_code",
-    "city_code",
-    "district_code",
-    "phone",
-    "email",
-    "notes",
-)
+#: The fields the customer form posts.
+EDITABLE = COLUMNS
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from core.security.models import Role, RoleGrant
+from plugins.customers.forms import COLUMNS as FORM_COLUMNS
 from plugins.customers.models import Customer
 
 
@@ -275,24 +276,7 @@ def test_a_code_taken_by_a_concurrent_save_is_renumbered(login_as, org, dbsessio
 
 
 def edit_values(customer, **changes):
-    values = {
-        column: getattr(customer, column) or ""
-        for column in (
-            "code",
-            "name",
-            "short_name",
-            "kind",
-            "level",
-            "status",
-            "owner_id",
-            "province_code",
-            "city_code",
-            "district_code",
-            "phone",
-            "email",
-            "notes",
-        )
-    }
+    values = {column: getattr(customer, column) or "" for column in FORM_COLUMNS}
     values["version"] = customer.version
     values.update(changes)
     return values
