@@ -19,6 +19,7 @@ from core.security.models import (
 from core.security.password_reset import PasswordResetToken
 from core.security.throttle import LoginLock
 from core.settings_store import SystemSetting
+from core.web.saved_view_models import SavedView
 
 __all__ = [
     "ApiToken",
@@ -35,6 +36,7 @@ __all__ = [
     "Region",
     "Role",
     "RoleGrant",
+    "SavedView",
     "SystemSetting",
     "Team",
     "User",

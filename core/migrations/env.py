@@ -24,13 +24,19 @@ def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-
 
 
 def table_owners() -> dict[str, str]:
-    """Table name → the module whose models define it (``core`` by default)."""
+    """Table name → the module whose models define it (``core`` by default).
+
+    Association tables (a relationship's ``secondary``) belong to the module of
+    the model that declares the relationship.
+    """
     modules = config.attributes["modules"]
     owners = {}
     for mapper in Base.registry.mappers:
-        owner = modules.owner_of_package(mapper.class_.__module__)
-        for table in mapper.tables:
-            owners[table.name] = owner or "core"
+        owner = modules.owner_of_package(mapper.class_.__module__) or "core"
+        tables = [*mapper.tables]
+        tables += [rel.secondary for rel in mapper.relationships if rel.secondary is not None]
+        for table in tables:
+            owners[table.name] = owner
     return owners
 
 

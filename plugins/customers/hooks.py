@@ -17,7 +17,7 @@ from core.contributions import (
     ScopeColumns,
     SearchResult,
 )
-from plugins.customers import _
+from plugins.customers import _, churn_models, followup_models, order_models  # noqa: F401 (tables)
 from plugins.customers.contacts import RECORD_TYPE as CONTACT
 from plugins.customers.demo import load_demo_customers
 from plugins.customers.models import Contact, Customer

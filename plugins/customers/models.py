@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import Column, ForeignKey, Index, SmallInteger, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.crypto import EncryptedString, encrypted_length
 from core.db import Base, RecordMixin
 from core.security.models import Region, User
 from plugins.customers import _
@@ -55,7 +56,10 @@ class Customer(RecordMixin, Base):
         Index("ix_customers_province_live_id", "province_code", "deleted_at", "id"),
         Index("ix_customers_level_live_id", "level", "deleted_at", "id"),
         Index("ix_customers_status_live_id", "status", "deleted_at", "id"),
+        Index("ix_customers_industry_live_id", "industry", "deleted_at", "id"),
+        Index("ix_customers_status_last_contact", "status", "last_contact_at"),
     )
+    __sensitive__ = ("id_number", "bank_account")
 
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
@@ -63,17 +67,37 @@ class Customer(RecordMixin, Base):
     kind: Mapped[str] = mapped_column(String(16), default="company")
     level: Mapped[str] = mapped_column(String(16), default="normal")
     status: Mapped[str] = mapped_column(String(16), default="potential")
+    industry: Mapped[str | None] = mapped_column(String(32))
+    size: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str | None] = mapped_column(String(32))
+    credit_rating: Mapped[int | None] = mapped_column(SmallInteger)
+    satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     province_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
     city_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
     district_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
-    email: Mapped[str | None] = mapped_column(String(254))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    website: Mapped[str | None] = mapped_column(String(200))
+    credit_code: Mapped[str | None] = mapped_column(String(18), index=True)
+    id_number: Mapped[str | None] = mapped_column(EncryptedString(encrypted_length(18)))
+    bank_name: Mapped[str | None] = mapped_column(String(100))
+    bank_account: Mapped[str | None] = mapped_column(EncryptedString(encrypted_length(34)))
     notes: Mapped[str] = mapped_column(Text, default="")
     custom: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    last_contact_at: Mapped[dt.datetime | None]
+    """The latest follow-up's time (churn rules and the list read it)."""
+    last_order_at: Mapped[dt.datetime | None]
+    """The latest order's date (churn rules read it)."""
+    churn_check_on: Mapped[dt.date | None]
+    """When churn was paused: the date the owner checks again."""
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    """Set on the customer that a merge folded into another one (which is kept)."""
     deleted_at: Mapped[dt.datetime | None]
 
+    tags: Mapped[list[Tag]] = relationship(secondary=lambda: customer_tags, order_by="Tag.name")
     owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined")
     province: Mapped[Region | None] = relationship(foreign_keys=[province_code])
     city: Mapped[Region | None] = relationship(foreign_keys=[city_code])
@@ -127,3 +151,56 @@ class Contact(RecordMixin, Base):
 
     def __str__(self) -> str:
         return self.name
+
+
+DICTIONARY_KINDS = {
+    "industry": _("Industry"),
+    "size": _("Company size"),
+    "level": _("Customer level"),
+    "source": _("Source"),
+}
+
+
+class DictionaryEntry(RecordMixin, Base):
+    """One admin-editable choice of a customer dictionary (industries, sizes, levels, sources).
+
+    ``code`` is what customers store; ``labels`` holds the label per locale
+    (``{"en": …, "zh_Hans": …, "zh_Hant": …}``).  Retired entries stay for the
+    customers that use them but are no longer offered.
+    """
+
+    __tablename__ = "customer_dictionary"
+    __table_args__ = (Index("uq_customer_dictionary_code", "kind", "code", unique=True),)
+
+    kind: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(32))
+    labels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Tag(RecordMixin, Base):
+    """A label put on customers; ``行业-制造业`` belongs to the group ``行业``.
+
+    System tags (VIP, 流失预警 …) are used by the application and cannot be deleted.
+    """
+
+    __tablename__ = "tags"
+
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    color: Mapped[str] = mapped_column(String(16), default="blue")
+    group: Mapped[str | None] = mapped_column(String(50), index=True)
+    is_system: Mapped[bool] = mapped_column(default=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+customer_tags = Table(
+    "customer_tags",
+    Base.metadata,
+    Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_customer_tags_tag_customer", "tag_id", "customer_id"),
+)
+"""Which customers carry which tags (filtering by tag walks ``(tag_id, customer_id)``)."""
