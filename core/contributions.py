@@ -7,6 +7,7 @@ request shows them in its own language.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +82,19 @@ class RecordTab:
     url: str
     order: int = 100
     icon: str = "list"
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One event on a record's timeline (a follow-up, a change, an order …)."""
+
+    at: dt.datetime
+    kind: str
+    title: str
+    detail: str = ""
+    url: str | None = None
+    icon: str = "circle"
+    actor: str = ""
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,20 @@ def guanxi_record_tabs(request: Any, record_type: str, record: Any) -> list[Any]
 
 
 @hookspec
+def guanxi_timeline_entries(
+    request: Any, record_type: str, record: Any, before: Any, limit: int
+) -> list[Any]:
+    """Add entries to the timeline of another module's record page.
+
+    Called when the timeline of a record of ``record_type`` is rendered for
+    ``request``, one page at a time: return at most ``limit``
+    ``core.contributions.TimelineEntry`` objects that happened strictly before
+    ``before`` (an aware datetime, or None for the newest), newest first, and
+    only what the user may see.  The page merges every module's entries by time.
+    """
+
+
+@hookspec
 def guanxi_dashboard_widgets(request: Any) -> list[Any]:
     """Contribute cards to the home dashboard.
 

@@ -34,7 +34,14 @@ ICONS = [
     "id-badge", "api", "notes", "list", "layout-dashboard", "toggle-left",
     "toggle-right", "device-mobile", "world", "arrow-back-up",
     "clipboard-list", "report-analytics", "headset", "message-circle",
-    "forms", "plug", "sun", "moon",
+    "forms", "plug", "sun", "moon", "circle", "paperclip", "calendar-event",
+    "shopping-cart", "file-text", "file-certificate", "receipt",
+    "arrows-exchange", "git-merge", "recycle", "trash-x", "alert-circle",
+    "player-pause", "user-x", "user-check", "columns", "bookmark", "package",
+    "building-warehouse", "checks", "square-check", "arrow-right",
+    "bell-ringing", "timeline-event", "star", "mood-smile", "flame",
+    "currency-yen", "table-options", "adjustments-horizontal", "filter-off",
+    "device-floppy",
 ]
 
 # Presentation attributes of tabler outline icons, set once per <symbol>.
