@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from alembic.runtime.migration import MigrationContext
 from pyramid.httpexceptions import HTTPSeeOther
@@ -18,7 +18,8 @@ def safe_next(value: str | None, default: str = "/") -> str:
     """``value`` if it is a local path on this site, else ``default``.
 
     Rejects ``//host``, ``/\\host``, schemes (``https:``, ``javascript:``) and
-    anything with a network location.
+    anything with a network location.  Non-ASCII characters come back
+    percent-encoded, as a ``Location`` header needs them.
     """
     if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
         return default
@@ -27,7 +28,7 @@ def safe_next(value: str | None, default: str = "/") -> str:
     parts = urlsplit(value)
     if parts.scheme or parts.netloc:
         return default
-    return value
+    return quote(value, safe="/?&=%#:;@+,!$'()*~-._")
 
 
 @view_config(route_name="home", renderer="core:templates/home.jinja2", permission="authenticated")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from core.security.sessions import COOKIE_NAME
+from core.testing import TEST_PASSWORD
 
 
 def session_cookie(response) -> str:
@@ -52,3 +55,10 @@ def test_active_session_still_ends_after_12_hours(clock, login_as, factory):
         web.get("/", status=200)
     clock.travel(minutes=29)
     assert "/login" in web.get("/", status=303).location
+
+
+def test_login_returns_to_a_page_whose_address_has_chinese_in_it(client, factory):
+    factory.user("mona")
+    login = "/login?" + urlencode({"next": "/customers?name=批量"})
+    response = client.post_form(login, {"login": "mona", "password": TEST_PASSWORD}, status=303)
+    assert response.location.endswith("/customers?name=%E6%89%B9%E9%87%8F")

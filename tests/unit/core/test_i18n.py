@@ -51,5 +51,10 @@ def test_safe_next_rejects_foreign_targets(target):
     assert safe_next(target) == "/"
 
 
+def test_safe_next_percent_encodes_what_a_location_header_cannot_carry():
+    assert safe_next("/customers?name=批量&page=2") == "/customers?name=%E6%89%B9%E9%87%8F&page=2"
+    assert safe_next("/customers?q=a%20b") == "/customers?q=a%20b"
+
+
 def test_safe_next_keeps_local_paths():
     assert safe_next("/customers?page=2") == "/customers?page=2"
