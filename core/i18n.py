@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale, dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from pyramid.i18n import TranslationString, TranslationStringFactory
+from pyramid.i18n import Localizer, TranslationString, TranslationStringFactory, make_localizer
 
 LOCALES = ("en", "zh_Hans", "zh_Hant")
 LOCALE_NAMES = {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文"}
@@ -34,6 +35,7 @@ BABEL_LOCALES = {"en": "en_US", "zh_Hans": "zh_Hans_CN", "zh_Hant": "zh_Hant_TW"
 HTML_LANG = {"en": "en", "zh_Hans": "zh-CN", "zh_Hant": "zh-TW"}
 CORE_DOMAIN = "guanxi"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 _ = TranslationStringFactory(CORE_DOMAIN)
 
@@ -164,11 +166,26 @@ def babel_locale(request: Any) -> Locale:
 def user_timezone(request: Any) -> ZoneInfo:
     """The user's time zone, else the configured default (Asia/Shanghai)."""
     name = getattr(getattr(request, "user", None), "timezone", None)
-    name = name or request.registry.settings.get("guanxi.default_timezone", "Asia/Shanghai")
+    return zone_named(name or request.registry.settings.get("guanxi.default_timezone"))
+
+
+def zone_named(name: str | None, default: str = DEFAULT_TIMEZONE) -> ZoneInfo:
+    """The time zone ``name``, else ``default`` (also when ``name`` is unknown)."""
     try:
-        return ZoneInfo(name)
+        return ZoneInfo(name or default)
     except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Asia/Shanghai")
+        return ZoneInfo(default)
+
+
+@lru_cache(maxsize=8)
+def localizer_for(locale: str) -> Localizer:
+    """A translator for ``locale`` outside a request (jobs, e-mails to other users)."""
+    return make_localizer(locale, [str(LOCALE_DIR)])
+
+
+def user_language(user: Any, default: str = "zh_Hans") -> str:
+    """The language ``user`` chose, else ``default``."""
+    return normalise_locale(getattr(user, "language", None)) or default
 
 
 def format_datetime(request: Any, value: dt.datetime | None, fmt: str = "medium") -> str:

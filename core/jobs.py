@@ -112,9 +112,17 @@ def _finish(session: Session, name: str, error: str | None) -> None:
     )
 
 
-def run_job(factory: Any, job: PeriodicJob, now: dt.datetime) -> bool | None:
+def job_settings(session: Session) -> dict[str, Any]:
+    """The application settings, for a job running with ``session`` (time zone, base URL …)."""
+    return session.info.get("settings") or {}
+
+
+def run_job(
+    factory: Any, job: PeriodicJob, now: dt.datetime, settings: dict[str, Any] | None = None
+) -> bool | None:
     """Run ``job`` if it is due: True when it ran, False when it failed, None when not due.
 
+    The job's session carries ``settings`` (read them with :func:`job_settings`).
     A failure rolls back the job's own work only; it is logged and recorded on
     its ``job_runs`` row, and the job runs again after its interval.
     """
@@ -123,6 +131,7 @@ def run_job(factory: Any, job: PeriodicJob, now: dt.datetime) -> bool | None:
             return None
     try:
         with session_scope(factory, JOB_ACTOR) as session:
+            session.info["settings"] = settings or {}
             job.run(session)
             _finish(session, job.name, None)
     except Exception as exc:
@@ -148,7 +157,7 @@ def run_tick(registry: Any) -> TickReport:
     now = utcnow().replace(second=0, microsecond=0)
     for jobs in modules.hooks(enabled).guanxi_periodic_jobs():
         for job in jobs:
-            outcome = run_job(factory, job, now)
+            outcome = run_job(factory, job, now, settings)
             if outcome is True:
                 report.ran.append(job.name)
             elif outcome is False:

@@ -92,6 +92,11 @@ def connect(smtp_url: str) -> smtplib.SMTP:
     return connection
 
 
+def absolute_url(settings: dict[str, Any], path: str) -> str:
+    """``path`` on the site's public address (``guanxi.base_url``), for links in e-mails."""
+    return settings.get("guanxi.base_url", "").rstrip("/") + path
+
+
 def default_sender(settings: dict[str, Any]) -> str:
     """``guanxi.mail_from``, else ``Guanxi CRM <noreply@host of the base URL>``."""
     configured = settings.get("guanxi.mail_from")
