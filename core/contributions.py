@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from decimal import Decimal
+from typing import Any, Protocol
 
 SCOPES = ("own", "team", "region", "all")
 
@@ -139,3 +140,59 @@ class PeriodicJob:
     #: Called with a SQLAlchemy session inside a transaction.
     run: Callable[[Any], Any]
     every_minutes: int = 60
+
+
+@dataclass(frozen=True)
+class SalesProduct:
+    """A product as the company's sales system knows it."""
+
+    code: str
+    name: str
+    unit_price: Decimal | None = None
+    currency: str = "CNY"
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    """How much of a product is in stock; ``quantity`` None means the system cannot tell."""
+
+    product_code: str
+    quantity: Decimal | None = None
+    unit: str = ""
+    as_of: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class SalesOrder:
+    """One order of a customer's history in the sales system."""
+
+    number: str
+    ordered_on: dt.date
+    amount: Decimal
+    currency: str = "CNY"
+    state: str = ""
+    url: str | None = None
+
+
+class SalesConnector(Protocol):
+    """What ``guanxi_sales_connector`` returns: lookups in the company's sales system.
+
+    ``key`` names the connector (``"builtin"`` for the customers module's own),
+    ``label`` is a translation string shown on the lookup panel.  Methods may
+    raise when the system does not answer; the page then says so.
+    """
+
+    key: str
+    label: str
+
+    def product_search(self, query: str, limit: int) -> list[SalesProduct]:
+        """At most ``limit`` products whose code or name matches ``query``."""
+        ...
+
+    def stock_level(self, product_code: str) -> StockLevel:
+        """The stock of one product."""
+        ...
+
+    def order_history(self, customer: Any, limit: int) -> list[SalesOrder]:
+        """The customer's ``limit`` most recent orders, newest first."""
+        ...

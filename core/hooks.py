@@ -28,7 +28,16 @@ def guanxi_permissions() -> list[Permission]:
         Permission("core.customfields.manage", _("Manage custom fields"), group, scoped=False),
         Permission("core.audit.view", _("View the audit trail"), group, scoped=False),
         Permission("core.settings.manage", _("Change system settings"), group, scoped=False),
+        Permission(
+            "core.views.share", _("Share saved list views with everybody"), group, scoped=False
+        ),
     ]
+
+
+@hookimpl
+def guanxi_default_grants() -> dict[str, dict[str, str]]:
+    """Sales managers may share list views (administrators hold every permission)."""
+    return {"sales_manager": {"core.views.share": "all"}}
 
 
 @hookimpl
@@ -148,6 +157,16 @@ def guanxi_record_tabs(request: Any, record_type: str, record: Any) -> list[Reco
         return []
     url = request.route_path("record_history", record_type=record_type, id=record.id)
     return [RecordTab("history", _("History"), url, order=900, icon="history")]
+
+
+@hookimpl
+def guanxi_timeline_entries(
+    request: Any, record_type: str, record: Any, before: Any, limit: int
+) -> list[Any]:
+    """The record's audited changes on its timeline."""
+    from core.web.timeline import audit_entries
+
+    return audit_entries(request, record_type, record, before, limit)
 
 
 @hookimpl

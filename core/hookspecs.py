@@ -85,6 +85,18 @@ def guanxi_timeline_entries(
     """
 
 
+@hookspec(firstresult=True)
+def guanxi_sales_connector(request: Any) -> Any:
+    """Connect the company's sales system: product search, stock levels, order history.
+
+    Called when a page looks products, stock or a customer's past orders up for
+    ``request``.  Return an object following ``core.contributions.SalesConnector``,
+    or None to leave the answer to another module.  The first non-None answer
+    wins; the customers module's built-in connector (answering from the orders
+    stored in Guanxi) is registered ``trylast``, so any connector plugin wins.
+    """
+
+
 @hookspec
 def guanxi_dashboard_widgets(request: Any) -> list[Any]:
     """Contribute cards to the home dashboard.
@@ -101,6 +113,16 @@ def guanxi_search(request: Any, query: str, limit: int) -> list[Any]:
     Called with the normalised query (at least one character) for the current
     request.  Return at most ``limit`` ``core.contributions.SearchResult``
     objects, already restricted to the user's data scope.
+    """
+
+
+@hookspec
+def guanxi_search_rebuilders() -> dict[str, Any]:
+    """Offer ``guanxi reindex NAME`` for the module's search index entries.
+
+    Called by ``guanxi reindex``.  Return ``{name: rebuild}`` where
+    ``rebuild(session, progress)`` recomputes every entry of that kind in
+    batches, calls ``progress(done)`` after each batch and returns the count.
     """
 
 
@@ -135,10 +157,11 @@ def guanxi_domain_event(name: str, payload: dict[str, Any], session: Any) -> Non
 
 
 @hookspec
-def guanxi_demo_data(session: Any, users: dict[str, Any]) -> None:
+def guanxi_demo_data(session: Any, users: dict[str, Any], locale: str) -> None:
     """Load the module's demo records.
 
     Called by ``guanxi demo`` (and the first ``make run``) after the core's demo
-    users exist; ``users`` maps demo usernames to ``User`` objects.  Write
+    users exist; ``users`` maps demo usernames to ``User`` objects and
+    ``locale`` (``zh_Hans`` or ``en``) says which language names are in.  Write
     through ``session``; return nothing.
     """

@@ -253,6 +253,31 @@ class SearchIndex:
         if entry_id is not None:
             session.execute(sa.delete(_sqlite_fts).where(_sqlite_fts.c.rowid == entry_id))
 
+    def matching(self, session: Any, record_type: str, q: str) -> sa.Select | None:
+        """A SELECT of the ids of the records of ``record_type`` matching every term of ``q``.
+
+        ``None`` when ``q`` has no terms.  Use it as ``Model.id.in_(...)`` to search
+        with other conditions (the data scope) in the same statement; the lookup is
+        the FTS5 MATCH on SQLite (``id IN (SELECT rowid … MATCH …)``) and the GIN
+        index on PostgreSQL.
+        """
+        terms = query_terms(q)
+        if not terms:
+            return None
+        # The record type is compared as an expression, not as the bare column, so
+        # that no planner walks every entry of the type through the (record_type,
+        # record_id) key and checks the terms row by row: SQLite does without
+        # ANALYZE statistics, PostgreSQL on small or freshly loaded tables.
+        if _dialect(session) == "postgresql":
+            return sa.select(_pg_entries.c.record_id).where(
+                _pg_entries.c.record_type.concat("") == record_type, *_pg_conditions(terms)
+            )
+        matches = sa.select(_sqlite_fts.c.rowid).where(_sqlite_fts.c.terms.match(_fts_query(terms)))
+        return sa.select(_sqlite_entries.c.record_id).where(
+            _sqlite_entries.c.id.in_(matches),
+            _sqlite_entries.c.record_type.concat("") == record_type,
+        )
+
     def search(
         self,
         session: Any,
@@ -265,25 +290,10 @@ class SearchIndex:
 
         ``scope_subquery`` (a SELECT of ids) restricts the result to records in scope.
         """
-        terms = query_terms(q)
-        if not terms:
+        query = self.matching(session, record_type, q)
+        if query is None:
             return []
-        if _dialect(session) == "postgresql":
-            query = sa.select(_pg_entries.c.record_id).where(
-                _pg_entries.c.record_type == record_type,
-                *_pg_conditions(terms),
-            )
-            record_id = _pg_entries.c.record_id
-        else:
-            query = (
-                sa.select(_sqlite_entries.c.record_id)
-                .join(_sqlite_fts, _sqlite_fts.c.rowid == _sqlite_entries.c.id)
-                .where(
-                    _sqlite_fts.c.terms.match(_fts_query(terms)),
-                    _sqlite_entries.c.record_type == record_type,
-                )
-            )
-            record_id = _sqlite_entries.c.record_id
+        record_id = query.selected_columns.record_id
         if scope_subquery is not None:
             query = query.where(record_id.in_(scope_subquery))
         return list(session.scalars(query.order_by(record_id.desc()).limit(limit)))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from core.cli import command
+from core.demo import LOCALES
 
 
 @command("migrate", "create or upgrade the tables of the core and every installed module")
@@ -22,6 +23,12 @@ def migrate(args: argparse.Namespace, env: Any) -> int:
 def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--first-run", action="store_true", help="do nothing when the database already has users"
+    )
+    parser.add_argument(
+        "--locale",
+        choices=LOCALES,
+        default=LOCALES[0],
+        help="language of the demo names (default: %(default)s)",
     )
 
 
@@ -39,7 +46,8 @@ def demo(args: argparse.Namespace, env: Any) -> int:
             where = f"; the first password is in {password_file}" if password_file.exists() else ""
             print(f"existing database kept{where}")
             return 0
-        load_demo(session, env.registry)
+        if load_demo(session, env.registry, args.locale) is None:
+            print("the demo data is already loaded; nothing changed")
     if password:
         print("=" * 64)
         print(f"Guanxi CRM: log in at {env.settings['guanxi.base_url']}")

@@ -23,11 +23,12 @@
     if (navigator.clipboard) navigator.clipboard.writeText(field.value);
   });
 
-  // "/" focuses the search box unless the user is typing somewhere.
+  // "/" focuses the page's own search box ([data-gx-slash]) or the global one,
+  // unless the user is typing somewhere.
   document.addEventListener("keydown", function (event) {
     var tag = (event.target.tagName || "").toLowerCase();
     if (event.key === "/" && !["input", "textarea", "select"].includes(tag) && !event.target.isContentEditable) {
-      var box = document.getElementById("gx-q");
+      var box = document.querySelector("[data-gx-slash]") || document.getElementById("gx-q");
       if (box) { event.preventDefault(); box.focus(); }
     }
   });

@@ -45,4 +45,6 @@ def includeme(config: Any) -> None:
     config.include("core.web.modules_admin")
     config.include("core.mail")
     config.include("core.audit_views")
+    config.include("core.web.saved_views")
+    config.include("core.web.timeline")
     config.include("core.web.errors")
