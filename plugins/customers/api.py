@@ -9,11 +9,13 @@ nothing is saved (see :mod:`plugins.customers.field_rules`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pyramid.httpexceptions import HTTPNoContent
 from pyramid.view import view_config
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from webob.multidict import MultiDict
 
 from core.api.listing import FilterError, list_response
@@ -29,28 +31,35 @@ from core.api.writes import (
 )
 from core.customfields.filters import FilterError as CustomFilterError
 from core.customfields.filters import custom_filter
+from core.customfields.models import localized
 from core.customfields.service import validate_values
 from core.db import utcnow
 from core.events import emit
 from core.i18n import user_timezone
+from core.security.fields import unmask
 from core.security.policy import AUTHENTICATED
 from core.security.scopes import RecordContext, record_factory
 from core.security.service_errors import ConflictError, Refused
 from plugins.customers import _
 from plugins.customers.api_body import checked_fields, is_whole_number
+from plugins.customers.dictionaries import default_level, entries
+from plugins.customers.duplicates import refuse_duplicates
 from plugins.customers.field_rules import (
     CUSTOM,
     LOCKED,
+    VIEW_SENSITIVE,
     changes,
     editable_factory,
     kept,
+    masked,
     refused_changes,
     save_permission,
     writable,
 )
-from plugins.customers.forms import COLUMNS, CustomerForm, form_data
+from plugins.customers.forms import COLUMNS, SENSITIVE, CustomerForm, form_data
 from plugins.customers.listing import SPEC
 from plugins.customers.models import Customer
+from plugins.customers.search_index import search_filter, search_parameter
 from plugins.customers.service import (
     CREATE,
     DELETE,
@@ -62,26 +71,43 @@ from plugins.customers.service import (
     scoped,
     write,
 )
+from plugins.customers.tag_api import TAGS, body_tags, save_body_tags, tags_refused
 
 #: Where errors that concern the whole record (not one field) are listed.
 RECORD_ERRORS = "customer"
 
 
-def serialize(customer: Customer) -> dict[str, Any]:
-    """The JSON form of a customer."""
-    return {
-        "id": customer.id,
-        **{name: getattr(customer, name) for name in COLUMNS},
-        "team_id": customer.team_id,
-        "custom": customer.custom or {},
-        "version": customer.version,
-        "created_at": customer.created_at.isoformat(),
-        "updated_at": customer.updated_at.isoformat(),
-    }
+def serializer(request: Any) -> Callable[[Customer], dict[str, Any]]:
+    """The JSON form of a customer for the caller: ID number and bank account masked."""
+
+    def serialize(customer: Customer) -> dict[str, Any]:
+        shown = {name: value or None for name, value in masked(request, customer).items()}
+        return {
+            "id": customer.id,
+            **{name: getattr(customer, name) for name in COLUMNS},
+            **shown,
+            "team_id": customer.team_id,
+            "custom": customer.custom or {},
+            TAGS: [tag.name for tag in customer.tags],
+            "version": customer.version,
+            "created_at": customer.created_at.isoformat(),
+            "updated_at": customer.updated_at.isoformat(),
+        }
+
+    return serialize
+
+
+def is_rating(value: Any) -> bool:
+    """A whole number or ``null`` (the form checks the range)."""
+    return value is None or is_whole_number(value)
 
 
 #: Fields of a customer's JSON form that are not text.
-TYPED_FIELDS = {"owner_id": (is_whole_number, _("Give the owner's user id as a number."))}
+TYPED_FIELDS = {
+    "owner_id": (is_whole_number, _("Give the owner's user id as a number.")),
+    "credit_rating": (is_rating, _("Give a whole number from 1 to 5, or null.")),
+    "satisfaction": (is_rating, _("Give a whole number from 1 to 5, or null.")),
+}
 
 
 def checked_body(request: Any, body: dict[str, Any]) -> dict[str, Any]:
@@ -90,18 +116,24 @@ def checked_body(request: Any, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def cleaned(
-    request: Any, values: dict[str, Any], owners: list[Any], *, partial: bool
+    request: Any,
+    values: dict[str, Any],
+    owners: list[Any],
+    *,
+    partial: bool,
+    customer: Customer | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[str]]]:
     """Column values, clean custom field values, and the (translated) errors by field.
 
-    Columns go through the same form as the pages; custom fields through the
-    core's validation (``partial`` leaves fields the body does not mention alone).
+    Columns go through the same form as the pages (which accepts the retired
+    dictionary entries ``customer`` has); custom fields through the core's
+    validation (``partial`` leaves fields the body does not mention alone).
     """
     custom = values.pop(CUSTOM, None) or {}
     formdata = MultiDict(
         (name, "" if value is None else str(value)) for name, value in values.items()
     )
-    form = CustomerForm(request, formdata, owners=owners)
+    form = CustomerForm(request, formdata, obj=customer, owners=owners)
     valid = form.validate()
     clean, custom_errors = validate_values(
         request.dbsession,
@@ -163,7 +195,12 @@ def saved(
 def list_customers(request: Any) -> dict[str, Any]:
     """One page of the customers in the caller's scope."""
     query = select(Customer).where(scoped(request, VIEW), live_customers())
-    return list_response(request, query, SPEC, serialize, {"cf_": custom_filters(request)})
+    query = query.options(selectinload(Customer.tags))
+    extra = {
+        "cf_": custom_filters(request),
+        "q": search_parameter(request.dbsession, search_filter),
+    }
+    return list_response(request, query, SPEC, serializer(request), extra)
 
 
 def custom_filters(request: Any) -> Any:
@@ -186,23 +223,30 @@ def custom_filters(request: Any) -> Any:
 @view_config(route_name="api_customers", request_method="POST", renderer="json", permission=CREATE)
 def create_customer(request: Any) -> dict[str, Any]:
     """Create a customer; the owner defaults to the caller."""
-    body = checked_body(request, read_json(request))
-    values = {"kind": "company", "level": "normal", "status": "potential"}
+    body = read_json(request)
+    tags = body_tags(request, body)
+    body = checked_body(request, body)
+    values = {"kind": "company", "level": default_level(request), "status": "potential"}
     values.update(body)
     values.setdefault("owner_id", request.identity.user_id)
     owners = people_in_scope(request.dbsession, request.identity, CREATE)
     customer = Customer(custom={})
-    saved(request, customer, validated(request, values, owners, partial=False), CREATE)
+    clean = validated(request, values, owners, partial=False)
+    refuse_duplicates(request, clean[0])
+    saved(request, customer, clean, CREATE)
+    if tags_refused(request, customer, tags):
+        raise refused_problem([TAGS])
+    save_body_tags(request, customer, tags)
     emit(request, "customer.created", id=customer.id, code=customer.code)
     set_created(request, "api_customer", customer)
-    return serialize(customer)
+    return serializer(request)(customer)
 
 
 @view_config(route_name="api_customer", request_method="GET", renderer="json", permission=VIEW)
 def get_customer(context: RecordContext, request: Any) -> dict[str, Any]:
     """One customer in the caller's scope (with its version as ETag)."""
     set_etag(request, context.record)
-    return serialize(context.record)
+    return serializer(request)(context.record)
 
 
 @view_config(route_name="api_customer_edit", renderer="json", permission=AUTHENTICATED)
@@ -215,13 +259,14 @@ def update_customer(context: RecordContext, request: Any) -> dict[str, Any]:
     fields = writable(request, customer)
     body = read_json(request)
     expected = expected_version(request, body)
-    sent = checked_body(request, body)
+    tags = body_tags(request, body)
+    sent = unmasked(request, customer, checked_body(request, body))
     check_version(customer, expected)
     owners = people_in_scope(request.dbsession, request.identity, EDIT)
     if customer.owner not in owners:
         owners.append(customer.owner)
     columns, custom, errors = cleaned(
-        request, {**form_data(customer), **sent}, owners, partial=True
+        request, {**form_data(customer), **sent}, owners, partial=True, customer=customer
     )
     sent_custom = sent.get(CUSTOM) or {}
     refused = refused_changes(
@@ -231,15 +276,65 @@ def update_customer(context: RecordContext, request: Any) -> dict[str, Any]:
             {key: custom.get(key, value) for key, value in sent_custom.items()},
         ),
         fields,
-    )
+    ) + tags_refused(request, customer, tags)
     if refused:
         raise refused_problem(refused)
     if errors:
         raise validation_problem(errors)
     custom = custom if CUSTOM in fields else {}
-    saved(request, customer, (kept(customer, columns, fields), custom), save_permission(fields))
+    columns = kept(customer, columns, fields)
+    refuse_duplicates(request, columns, customer)
+    saved(request, customer, (columns, custom), save_permission(fields))
+    save_body_tags(request, customer, tags)
     set_etag(request, customer)
-    return serialize(customer)
+    return serializer(request)(customer)
+
+
+def unmasked(request: Any, customer: Customer, sent: dict[str, Any]) -> dict[str, Any]:
+    """``sent`` without the sensitive fields that only echo the masked value read."""
+    shown = masked(request, customer)
+    return {
+        name: value
+        for name, value in sent.items()
+        if not (name in shown and shown[name] and value == shown[name])
+    }
+
+
+@view_config(
+    route_name="api_customer_reveal",
+    request_method="POST",
+    renderer="json",
+    permission=VIEW_SENSITIVE,
+)
+def reveal_field(context: RecordContext, request: Any) -> dict[str, Any]:
+    """The clear ID number or bank account of a customer; every reveal is audited."""
+    body = read_json(request)
+    field = body.get("field")
+    if set(body) != {"field"} or field not in SENSITIVE:
+        raise validation_problem(
+            {"field": [request.translate(_("Give field: id_number or bank_account."))]}
+        )
+    value = unmask(request, context.record_type, context.record, field)
+    return {"field": field, "value": value or None}
+
+
+@view_config(
+    route_name="api_customer_dictionaries", request_method="GET", renderer="json", permission=VIEW
+)
+def list_dictionaries(request: Any) -> dict[str, Any]:
+    """Every entry of the customer lists (levels, industries, sizes, sources)."""
+    return {
+        "items": [
+            {
+                "kind": entry.kind,
+                "code": entry.code,
+                "label": localized(entry.labels, request.locale_name) or entry.code,
+                "labels": entry.labels,
+                "active": entry.active,
+            }
+            for entry in entries(request.dbsession)
+        ]
+    }
 
 
 @view_config(route_name="api_customer_delete", permission=DELETE)
@@ -266,4 +361,8 @@ def includeme(config: Any) -> None:
         factory=record_factory(RECORD_TYPE, "delete"),
     )
     config.add_route("api_customer", one, factory=record_factory(RECORD_TYPE, "view"))
+    config.add_route(
+        "api_customer_reveal", one + "/reveal", factory=record_factory(RECORD_TYPE, "view")
+    )
+    config.add_route("api_customer_dictionaries", "/api/v1/customer-dictionaries")
     config.scan("plugins.customers.api")

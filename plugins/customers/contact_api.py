@@ -12,8 +12,10 @@ from typing import Any
 
 from pyramid.httpexceptions import HTTPNoContent
 from pyramid.view import view_config
+from sqlalchemy import select
 from webob.multidict import MultiDict
 
+from core.api.listing import Filter, ListSpec, list_response
 from core.api.problems import ProblemError
 from core.api.writes import (
     check_version,
@@ -26,21 +28,36 @@ from core.api.writes import (
 )
 from core.customfields.service import validate_values
 from core.i18n import user_timezone
-from core.security.scopes import RecordContext, record_factory
+from core.security.scopes import RecordContext
 from core.security.service_errors import ConflictError, Refused
 from plugins.customers import _
 from plugins.customers.api_body import CUSTOM, checked_fields
 from plugins.customers.contact_forms import CONTACT_COLUMNS, ContactForm, contact_data
 from plugins.customers.contacts import (
+    CONTACT_CREATE,
+    CONTACT_DELETE,
+    CONTACT_EDIT,
+    CONTACT_VIEW,
     RECORD_TYPE,
     contact_factory,
+    contact_scope,
     contacts_of,
+    customer_factory,
     delete_contact,
+    live_contacts,
     write_contact,
 )
 from plugins.customers.models import Contact
-from plugins.customers.service import EDIT, VIEW
-from plugins.customers.service import RECORD_TYPE as CUSTOMER
+from plugins.customers.search_index import contact_search_filter, search_parameter
+
+#: ``GET /api/v1/contacts``: sorts and filters (plus ``q``, the search).
+CONTACT_SPEC = ListSpec(
+    sorts={"name": Contact.name, "created_at": Contact.created_at},
+    filters={
+        "customer_id": Filter(Contact.customer_id, int, ("eq", "in")),
+        "is_primary": Filter(Contact.is_primary, bool),
+    },
+)
 
 #: Where errors that concern the whole record (not one field) are listed.
 RECORD_ERRORS = "contact"
@@ -129,7 +146,20 @@ def refusal_problem(request: Any, refused: Refused) -> ProblemError:
 
 
 @view_config(
-    route_name="api_customer_contacts", request_method="GET", renderer="json", permission=VIEW
+    route_name="api_contacts", request_method="GET", renderer="json", permission=CONTACT_VIEW
+)
+def all_contacts(request: Any) -> dict[str, Any]:
+    """One page of the live contacts in the caller's scope; ``q`` searches them."""
+    query = select(Contact).where(live_contacts(), contact_scope(request, CONTACT_VIEW))
+    search = search_parameter(request.dbsession, contact_search_filter)
+    return list_response(request, query, CONTACT_SPEC, serialize, {"q": search})
+
+
+@view_config(
+    route_name="api_customer_contacts",
+    request_method="GET",
+    renderer="json",
+    permission=CONTACT_VIEW,
 )
 def list_contacts(context: RecordContext, request: Any) -> dict[str, Any]:
     """The live contacts of a customer in the caller's scope, the primary first."""
@@ -140,7 +170,7 @@ def list_contacts(context: RecordContext, request: Any) -> dict[str, Any]:
     route_name="api_customer_contacts_new",
     request_method="POST",
     renderer="json",
-    permission=EDIT,
+    permission=CONTACT_CREATE,
 )
 def create_contact(context: RecordContext, request: Any) -> dict[str, Any]:
     """Add a contact to a customer the caller may edit (the first one becomes primary)."""
@@ -151,14 +181,16 @@ def create_contact(context: RecordContext, request: Any) -> dict[str, Any]:
     return serialize(contact)
 
 
-@view_config(route_name="api_contact", request_method="GET", renderer="json", permission=VIEW)
+@view_config(
+    route_name="api_contact", request_method="GET", renderer="json", permission=CONTACT_VIEW
+)
 def get_contact(context: RecordContext, request: Any) -> dict[str, Any]:
     """One contact whose customer is in the caller's scope (with its version as ETag)."""
     set_etag(request, context.record)
     return serialize(context.record)
 
 
-@view_config(route_name="api_contact_edit", renderer="json", permission=EDIT)
+@view_config(route_name="api_contact_edit", renderer="json", permission=CONTACT_EDIT)
 def update_contact(context: RecordContext, request: Any) -> dict[str, Any]:
     """Change the given fields; the version must be the one last read (else 409)."""
     contact = context.record
@@ -171,7 +203,7 @@ def update_contact(context: RecordContext, request: Any) -> dict[str, Any]:
     return serialize(contact)
 
 
-@view_config(route_name="api_contact_delete", permission=EDIT)
+@view_config(route_name="api_contact_delete", permission=CONTACT_DELETE)
 def remove_contact(context: RecordContext, request: Any) -> HTTPNoContent:
     """Delete a contact; when it was primary, the next oldest becomes primary."""
     try:
@@ -191,14 +223,15 @@ def includeme(config: Any) -> None:
         "api_customer_contacts_new",
         many,
         request_method="POST",
-        factory=record_factory(CUSTOMER, "edit"),
+        factory=customer_factory("create"),
     )
-    config.add_route("api_customer_contacts", many, factory=record_factory(CUSTOMER, "view"))
+    config.add_route("api_customer_contacts", many, factory=customer_factory("view"))
     config.add_route(
         "api_contact_edit", one, request_method="PATCH", factory=contact_factory("edit")
     )
     config.add_route(
-        "api_contact_delete", one, request_method="DELETE", factory=contact_factory("edit")
+        "api_contact_delete", one, request_method="DELETE", factory=contact_factory("delete")
     )
     config.add_route("api_contact", one, factory=contact_factory("view"))
+    config.add_route("api_contacts", "/api/v1/contacts")
     config.scan("plugins.customers.contact_api")

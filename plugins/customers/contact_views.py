@@ -8,7 +8,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
 from core.customfields.forms import custom_values, with_custom_fields
-from core.security.scopes import RecordContext, record_factory
+from core.security.scopes import RecordContext
 from core.security.service_errors import ConflictError, Refused
 from core.web.form_feedback import (
     conflict_message,
@@ -19,18 +19,22 @@ from core.web.form_feedback import (
 from plugins.customers import _
 from plugins.customers.contact_forms import ContactForm
 from plugins.customers.contacts import (
+    CONTACT_CREATE,
+    CONTACT_DELETE,
+    CONTACT_EDIT,
+    CONTACT_VIEW,
     RECORD_TYPE,
     check_version,
     contact_factory,
     contacts_of,
+    customer_factory,
     delete_contact,
     make_primary,
+    may_contacts,
     write_contact,
 )
 from plugins.customers.models import CHANNELS, Contact, Customer
-from plugins.customers.service import EDIT, VIEW, display_phone
-from plugins.customers.service import RECORD_TYPE as CUSTOMER
-from plugins.customers.views import may
+from plugins.customers.service import display_phone
 
 TEMPLATES = "plugins.customers:templates/customers/"
 
@@ -41,7 +45,7 @@ def back_to(request: Any, customer_id: int) -> HTTPSeeOther:
 
 
 @view_config(
-    route_name="customer_contacts", renderer=TEMPLATES + "contacts.jinja2", permission=VIEW
+    route_name="customer_contacts", renderer=TEMPLATES + "contacts.jinja2", permission=CONTACT_VIEW
 )
 def customer_contacts(context: RecordContext, request: Any) -> dict[str, Any]:
     """The Contacts tab: the customer's contacts, primary first, with actions for editors."""
@@ -49,7 +53,9 @@ def customer_contacts(context: RecordContext, request: Any) -> dict[str, Any]:
     return {
         "customer": customer,
         "contacts": contacts_of(request.dbsession, customer),
-        "can_edit": may(request, customer, EDIT),
+        "can_create": may_contacts(request, customer, CONTACT_CREATE),
+        "can_edit": may_contacts(request, customer, CONTACT_EDIT),
+        "can_delete": may_contacts(request, customer, CONTACT_DELETE),
         "channels": {key: request.translate(label) for key, label in CHANNELS.items()},
         "display_phone": display_phone,
     }
@@ -80,7 +86,9 @@ def form_page(request: Any, form: ContactForm, customer: Customer, contact: Cont
 
 
 @view_config(
-    route_name="customer_contact_new", renderer=TEMPLATES + "contact_form.jinja2", permission=EDIT
+    route_name="customer_contact_new",
+    renderer=TEMPLATES + "contact_form.jinja2",
+    permission=CONTACT_CREATE,
 )
 def contact_new(context: RecordContext, request: Any) -> Any:
     """Add a contact to a customer the user may edit (the first one becomes primary)."""
@@ -100,7 +108,9 @@ def contact_new(context: RecordContext, request: Any) -> Any:
     return form_page(request, form, customer, None)
 
 
-@view_config(route_name="contact_edit", renderer=TEMPLATES + "contact_form.jinja2", permission=EDIT)
+@view_config(
+    route_name="contact_edit", renderer=TEMPLATES + "contact_form.jinja2", permission=CONTACT_EDIT
+)
 def contact_edit(context: RecordContext, request: Any) -> Any:
     """Edit a contact; saving over somebody else's newer changes is refused."""
     contact = context.record
@@ -130,7 +140,7 @@ def posted_version_matches(request: Any, contact: Contact) -> bool:
     return False
 
 
-@view_config(route_name="contact_primary", request_method="POST", permission=EDIT)
+@view_config(route_name="contact_primary", request_method="POST", permission=CONTACT_EDIT)
 def contact_primary(context: RecordContext, request: Any) -> HTTPSeeOther:
     """Make this contact the customer's primary contact."""
     contact = context.record
@@ -146,7 +156,7 @@ def contact_primary(context: RecordContext, request: Any) -> HTTPSeeOther:
     return back_to(request, contact.customer_id)
 
 
-@view_config(route_name="contact_delete", request_method="POST", permission=EDIT)
+@view_config(route_name="contact_delete", request_method="POST", permission=CONTACT_DELETE)
 def contact_delete(context: RecordContext, request: Any) -> HTTPSeeOther:
     """Delete a contact; when it was primary, the next oldest becomes primary."""
     contact = context.record
@@ -166,11 +176,9 @@ def includeme(config: Any) -> None:
     """The routes of the contact pages; every one checks the customer's scope (else 404)."""
     customer = r"/customers/{id:\d+}/contacts"
     contact = r"/contacts/{id:\d+}"
-    config.add_route("customer_contacts", customer, factory=record_factory(CUSTOMER, "view"))
-    config.add_route(
-        "customer_contact_new", customer + "/new", factory=record_factory(CUSTOMER, "edit")
-    )
+    config.add_route("customer_contacts", customer, factory=customer_factory("view"))
+    config.add_route("customer_contact_new", customer + "/new", factory=customer_factory("create"))
     config.add_route("contact_edit", contact + "/edit", factory=contact_factory("edit"))
     config.add_route("contact_primary", contact + "/primary", factory=contact_factory("edit"))
-    config.add_route("contact_delete", contact + "/delete", factory=contact_factory("edit"))
+    config.add_route("contact_delete", contact + "/delete", factory=contact_factory("delete"))
     config.scan("plugins.customers.contact_views")

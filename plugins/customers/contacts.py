@@ -1,9 +1,9 @@
 """Contact rules shared by the pages and the API: scope, loading, saving, the primary flag.
 
 A contact has no owner, team or region of its own: it is reached through its
-customer, so every query filters with :func:`contact_scope` (the customer's own
-scope predicate).  Reading uses ``customers.customer.view``, writing
-``customers.customer.edit`` — contacts are part of the customer's basic information.
+customer, so every query filters with :func:`contact_scope`: a contact is reached
+by ``customers.contact.<action>`` when its customer is live, in the user's
+``customers.customer.view`` scope, and in the scope of the contact permission.
 
 Every live customer with contacts has exactly one primary contact: the first
 becomes primary, making another primary moves the flag, deleting the primary
@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -28,16 +28,30 @@ from core.security.service_errors import ConflictError, Refused
 from core.validation import parse_id
 from plugins.customers import _
 from plugins.customers.models import Contact, Customer
-from plugins.customers.service import EDIT, VIEW, live_customers, scoped
+from plugins.customers.service import RECORD_TYPE as CUSTOMER
+from plugins.customers.service import VIEW, live_customers, scoped
 
 RECORD_TYPE = "contact"
+PREFIX = "customers.contact"
+CONTACT_VIEW, CONTACT_CREATE, CONTACT_EDIT, CONTACT_DELETE = (
+    f"{PREFIX}.{action}" for action in ("view", "create", "edit", "delete")
+)
 KEEP_PRIMARY = _("A customer always has a primary contact: make another contact primary instead.")
 PRIMARY_RACE = _("Another contact was made primary at the same time. Try again.")
 
 
+def contact_customers(request: Any, permission: str) -> ColumnElement[bool]:
+    """Live customers the user may view whose contacts ``permission`` reaches.
+
+    ``permission`` is a contact permission, granted with a scope that applies to
+    the customer's owner, team and regions.
+    """
+    return and_(scoped(request, VIEW), scoped(request, permission), live_customers())
+
+
 def contact_scope(request: Any, permission: str) -> ColumnElement[bool]:
-    """Contacts of live customers that ``permission`` (a customer permission) reaches."""
-    customers = select(Customer.id).where(scoped(request, permission), live_customers())
+    """Contacts that ``permission`` (``customers.contact.<action>``) reaches."""
+    customers = select(Customer.id).where(contact_customers(request, permission))
     return Contact.customer_id.in_(customers)
 
 
@@ -75,22 +89,62 @@ def find_contact(request: Any, raw_id: Any, permission: str) -> Contact | None:
     return request.dbsession.scalars(query).first()
 
 
+def route_record_type(request: Any, name: str) -> Any:
+    """The record type ``name`` for a route context: 404 when its module is disabled.
+
+    Without a login it raises 403 (the login page, or a 401), not a misleading 404.
+    """
+    record_type = request.record_types.get(name)
+    if record_type is None:
+        raise HTTPNotFound()
+    if request.identity is None:
+        raise HTTPForbidden()
+    return record_type
+
+
 def contact_factory(action: str) -> Any:
     """A route context factory loading contact ``{id}`` within the customer scope, else 404."""
-    permission = {"view": VIEW, "edit": EDIT}[action]
+    permission = f"{PREFIX}.{action}"
 
     def factory(request: Any) -> RecordContext:
-        record_type = request.record_types.get(RECORD_TYPE)
-        if record_type is None:  # the module is disabled
-            raise HTTPNotFound()
-        if request.identity is None:  # the login page (or a 401), not a misleading 404
-            raise HTTPForbidden()
+        record_type = route_record_type(request, RECORD_TYPE)
         contact = find_contact(request, request.matchdict.get("id"), permission)
         if contact is None:
             raise HTTPNotFound()
         return RecordContext(contact, record_type)
 
     return factory
+
+
+def customer_factory(action: str) -> Any:
+    """A route context factory loading customer ``{id}`` for its contacts (``action``), else 404.
+
+    The customer must be one the user may view and ``customers.contact.<action>`` reach.
+    """
+    permission = f"{PREFIX}.{action}"
+
+    def factory(request: Any) -> RecordContext:
+        record_type = route_record_type(request, CUSTOMER)
+        customer_id = parse_id(request.matchdict.get("id"))
+        query = select(Customer).where(
+            Customer.id == customer_id, contact_customers(request, permission)
+        )
+        customer = None if customer_id is None else request.dbsession.scalars(query).first()
+        if customer is None:
+            raise HTTPNotFound()
+        return RecordContext(customer, record_type)
+
+    return factory
+
+
+def may_contacts(request: Any, customer: Customer, permission: str) -> bool:
+    """Whether the contact ``permission`` reaches the contacts of ``customer`` (for buttons)."""
+    if not request.identity.can(permission):
+        return False
+    query = select(Customer.id).where(
+        Customer.id == customer.id, contact_customers(request, permission)
+    )
+    return request.dbsession.execute(query).first() is not None
 
 
 def check_version(contact: Contact, expected: int) -> None:

@@ -12,6 +12,11 @@ record out of scope.  A change to a field of a group the user may not write is
 refused and nothing is saved; sending a read-only field's stored value is no
 change, and on the page a read-only field is disabled, so the browser does not
 send it and its stored value stands.
+
+The ID number and bank account are shown masked (:func:`masked`): holders of
+``customers.customer.view_sensitive`` see a few characters and may reveal the
+value (audited), everybody else sees only ``*``.  The edit form never shows
+them; a blank field keeps the stored value (:func:`keep_hidden`).
 """
 
 from __future__ import annotations
@@ -22,13 +27,15 @@ from typing import Any
 from pyramid.httpexceptions import HTTPNotFound
 from webob.multidict import MultiDict
 
+from core.crypto import mask
 from core.customfields.forms import PREFIX, custom_values, field_name
-from core.security.fields import FieldGroup, reject_unwritable, writable_fields
+from core.security.fields import FieldGroup, record_in_scope, reject_unwritable, writable_fields
 from core.security.scopes import RecordContext, record_factory
 from plugins.customers import _
-from plugins.customers.forms import COLUMNS, form_data
+from plugins.customers.forms import COLUMNS, SENSITIVE, form_data
 from plugins.customers.models import Customer
 from plugins.customers.service import EDIT, EDIT_STATUS, RECORD_TYPE
+from plugins.customers.service import PREFIX as CUSTOMER_PREFIX
 
 #: In a group, stands for every custom field value; a changed value is named ``custom.<key>``.
 CUSTOM = "custom"
@@ -43,6 +50,9 @@ GROUPS = (BASIC, STATUS)
 #: The hint under a read-only field, and the error of each refused field in the API.
 LOCKED = _("You may not change this field.")
 REFUSED = _("You may not change ${fields}. Nothing was saved.")
+#: Reveals the ID number and bank account (audited); everybody else sees them masked.
+VIEW_SENSITIVE = f"{CUSTOMER_PREFIX}.view_sensitive"
+KEEP_HIDDEN = _("The stored value is hidden. Leave this blank to keep it, or type a new value.")
 
 _FACTORIES = tuple(
     record_factory(RECORD_TYPE, group.permission.rsplit(".", 1)[1]) for group in GROUPS
@@ -117,6 +127,57 @@ def kept(customer: Customer, columns: Mapping[str, Any], fields: set[str]) -> di
     """``columns`` with the stored value of each column the user may not change."""
     stored = form_data(customer)
     return {name: value if name in fields else stored[name] for name, value in columns.items()}
+
+
+# -- sensitive fields ---------------------------------------------------------------
+
+
+def may_reveal(request: Any, customer: Customer) -> bool:
+    """Whether the user may see the clear ID number and bank account of ``customer``."""
+    identity = request.identity
+    if identity is None or not identity.can(VIEW_SENSITIVE):
+        return False
+    if "all" in identity.scopes(VIEW_SENSITIVE):
+        return True
+    return record_in_scope(identity, request.record_types[RECORD_TYPE], customer, VIEW_SENSITIVE)
+
+
+def masked(request: Any, customer: Customer) -> dict[str, str]:
+    """Sensitive field → its value as shown: a few characters kept for users who may
+    reveal it (``110105********002X``), only ``*`` for everybody else; ``""`` when empty."""
+    keep = may_reveal(request, customer)
+    shown = {}
+    for name in SENSITIVE:
+        value = getattr(customer, name) or ""
+        shown[name] = mask(value) if keep else "*" * len(value)
+    return shown
+
+
+def keep_hidden(post: Any, customer: Customer) -> MultiDict:
+    """``post`` where a blank sensitive field of an individual keeps the stored value.
+
+    The edit form never shows those values, so leaving one blank means "unchanged".
+    """
+    merged = MultiDict(post)
+    if merged.get("kind", customer.kind) != "individual":
+        return merged
+    for name in SENSITIVE:
+        stored = getattr(customer, name)
+        if stored and not (merged.get(name) or "").strip():
+            merged[name] = stored
+    return merged
+
+
+def hide_sensitive(request: Any, form: Any, customer: Customer) -> None:
+    """Render the stored sensitive values as empty fields with the masked value as a hint."""
+    shown = masked(request, customer)
+    for name in SENSITIVE:
+        field = form[name]
+        stored = getattr(customer, name)
+        if not stored or field.data != stored:
+            continue
+        field.render_kw = {**(field.render_kw or {}), "value": "", "placeholder": shown[name]}
+        field.description = KEEP_HIDDEN
 
 
 # -- the edit page ------------------------------------------------------------------

@@ -5,15 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
+from core.db import utcnow
 from core.forms import Form
 from core.security.models import Region, User
 from core.security.regions import region_label
 from plugins.customers import _
-from plugins.customers.models import KINDS, LEVELS, STATUSES, Customer
+from plugins.customers.dictionaries import choices
+from plugins.customers.models import KINDS, STATUSES, Customer
 from plugins.customers.service import normalise_phone
+from plugins.customers.tag_forms import tag_choices, tag_id
+from plugins.customers.validators import (
+    normalise_bank_account,
+    normalise_credit_code,
+    normalise_id_number,
+    normalise_website,
+)
 
 CODE_PATTERN = r"^[A-Za-z0-9_-]+$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
@@ -32,7 +41,25 @@ COLUMNS = (
     "phone",
     "email",
     "notes",
+    "industry",
+    "size",
+    "source",
+    "credit_rating",
+    "satisfaction",
+    "address",
+    "website",
+    "credit_code",
+    "id_number",
+    "bank_name",
+    "bank_account",
 )
+#: Columns whose choices are the customer dictionaries of the same name.
+DICTIONARY_FIELDS = ("industry", "size", "level", "source")
+#: Encrypted columns: shown masked, never pre-filled in the form.
+SENSITIVE = ("id_number", "bank_account")
+#: Columns only individual customers have; a company's are cleared.
+INDIVIDUAL_ONLY = ("id_number", "bank_name", "bank_account")
+RATINGS = tuple(str(rating) for rating in range(1, 6))
 
 
 def strip(value: Any) -> Any:
@@ -41,6 +68,24 @@ def strip(value: Any) -> Any:
         value = value.strip()
         return value or None
     return value
+
+
+def optional_int(value: Any) -> int | None:
+    """A select's value as a number; blank becomes ``None``."""
+    return None if value is None or value == "" else int(value)
+
+
+def optional_text(value: Any) -> str | None:
+    """A select's value as text; blank becomes ``None`` (the "not set" choice)."""
+    return None if value is None or value == "" else str(value)
+
+
+def normalised(normalise: Any, value: str) -> str:
+    """``normalise(value)``, its ``ValueError`` message turned into a form error."""
+    try:
+        return normalise(value)
+    except ValueError as exc:
+        raise ValidationError(exc.args[0]) from None
 
 
 class CustomerForm(Form):
@@ -76,6 +121,47 @@ class CustomerForm(Form):
         filters=[strip],
     )
     notes = TextAreaField(_("Notes"), [Optional(), Length(max=5000)], filters=[strip])
+    industry = SelectField(_("Industry"), coerce=optional_text)
+    size = SelectField(_("Company size"), coerce=optional_text)
+    source = SelectField(_("Source"), coerce=optional_text)
+    credit_rating = SelectField(
+        _("Credit rating"), coerce=optional_int, description=_("From 1 (poor) to 5 (excellent).")
+    )
+    satisfaction = SelectField(
+        _("Satisfaction"), coerce=optional_int, description=_("From 1 (unhappy) to 5 (delighted).")
+    )
+    address = StringField(_("Address"), [Optional(), Length(max=300)], filters=[strip])
+    website = StringField(
+        _("Website"), [Optional()], filters=[strip], render_kw={"inputmode": "url"}
+    )
+    credit_code = StringField(
+        _("Unified social credit code"),
+        [Optional()],
+        filters=[strip],
+        render_kw={"autocapitalize": "characters", "spellcheck": "false"},
+    )
+    id_number = StringField(
+        _("ID number"),
+        [Optional()],
+        filters=[strip],
+        description=_("Individual customers only; 18 characters."),
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    bank_name = StringField(
+        _("Bank"),
+        [Optional(), Length(max=100)],
+        filters=[strip],
+        description=_("Individual customers only."),
+    )
+    bank_account = StringField(
+        _("Bank account"),
+        [Optional()],
+        filters=[strip],
+        description=_("Individual customers only."),
+        render_kw={"autocomplete": "off", "inputmode": "numeric"},
+    )
+    #: Saved apart from the columns (see plugins.customers.tag_forms.save_form_tags).
+    tags = SelectMultipleField(_("Tags"), coerce=tag_id, render_kw={"size": 6})
     #: The version the user loaded (edit page); a different stored one means a conflict.
     version = HiddenField()
 
@@ -85,14 +171,20 @@ class CustomerForm(Form):
         super().__init__(request, formdata, **kwargs)
         translate = request.translate
         self.kind.choices = [(key, translate(label)) for key, label in KINDS.items()]
-        self.level.choices = [(key, translate(label)) for key, label in LEVELS.items()]
         self.status.choices = [(key, translate(label)) for key, label in STATUSES.items()]
         self.owner_id.choices = [(user.id, user.name) for user in owners]
         session = request.dbsession
         blank = [("", translate(_("— not set —")))]
+        stored = kwargs.get("obj")
+        for name in DICTIONARY_FIELDS:
+            offered = choices(request, name, getattr(stored, name, None))
+            self[name].choices = offered if name == "level" else blank + offered
+        self.credit_rating.choices = blank + [(rating, rating) for rating in RATINGS]
+        self.satisfaction.choices = blank + [(rating, rating) for rating in RATINGS]
         self.province_code.choices = blank + province_choices(session)
         self.city_code.choices = blank + region_choices(session, self.province_code.data)
         self.district_code.choices = blank + region_choices(session, self.city_code.data)
+        self.tags.choices = tag_choices(session)
 
     def validate_phone(self, field: Any) -> None:
         """A phone number that exists somewhere (mainland numbers may omit +86)."""
@@ -107,12 +199,40 @@ class CustomerForm(Form):
         if field.data:
             field.data = field.data.upper()
 
+    def validate_website(self, field: Any) -> None:
+        """An http(s) address; ``www.example.com`` is stored as ``https://www.example.com``."""
+        if field.data:
+            field.data = normalised(normalise_website, field.data)
+
+    def validate_credit_code(self, field: Any) -> None:
+        """18 characters whose last one is the GB 32100-2015 check character."""
+        if field.data:
+            field.data = normalised(normalise_credit_code, field.data)
+
+    def validate_id_number(self, field: Any) -> None:
+        """A resident ID number with a possible region, birth date and check digit."""
+        if field.data and self.individual:
+            today = utcnow().date()
+            field.data = normalised(lambda raw: normalise_id_number(raw, today), field.data)
+
+    def validate_bank_account(self, field: Any) -> None:
+        """8 to 34 digits (spaces and hyphens are dropped)."""
+        if field.data and self.individual:
+            field.data = normalised(normalise_bank_account, field.data)
+
+    @property
+    def individual(self) -> bool:
+        """Whether the form describes an individual (only they have ID and bank details)."""
+        return self.kind.data == "individual"
+
     def values(self) -> dict[str, Any]:
-        """The submitted values of the customer's columns."""
+        """The submitted values of the customer's columns (a company has no bank details)."""
         values = {name: self[name].data for name in COLUMNS}
         for name in ("province_code", "city_code", "district_code"):
             values[name] = values[name] or None
         values["notes"] = values["notes"] or ""
+        if not self.individual:
+            values.update(dict.fromkeys(INDIVIDUAL_ONLY))
         return values
 
 

@@ -1,4 +1,8 @@
-"""The customer account, its contacts, and their fixed choices (kind, level, status …)."""
+"""The customer account, its contacts, and their fixed choices (kind, status …).
+
+Levels, industries, sizes and sources are not fixed: they are the customer
+dictionaries (:class:`DictionaryEntry`, see :mod:`plugins.customers.dictionaries`).
+"""
 
 from __future__ import annotations
 
@@ -14,13 +18,6 @@ from core.security.models import Region, User
 from plugins.customers import _
 
 KINDS = {"company": _("Company"), "individual": _("Individual")}
-LEVELS = {
-    "normal": _("Regular customer"),
-    "key_prospect": _("Key prospect"),
-    "major": _("Major account"),
-    "partner": _("Partner"),
-    "strategic": _("Strategic partner"),
-}
 STATUSES = {
     "potential": _("Potential"),
     "active": _("Active"),

@@ -5,20 +5,43 @@ from __future__ import annotations
 from typing import Any
 
 from core.api.openapi import list_parameters, page_schema, problem_responses, ref
+from plugins.customers.contact_api import CONTACT_SPEC
 from plugins.customers.listing import SPEC
-from plugins.customers.models import CHANNELS, GENDERS, KINDS, LEVELS, STATUSES
+from plugins.customers.models import CHANNELS, DICTIONARY_KINDS, GENDERS, KINDS, STATUSES
 
 
 def _text(max_length: int, nullable: bool = True) -> dict[str, Any]:
     return {"type": ["string", "null"] if nullable else "string", "maxLength": max_length}
 
 
+def _dictionary(kind: str, nullable: bool = True) -> dict[str, Any]:
+    return {
+        **_text(32, nullable),
+        "description": f"A code of the {kind} list: see GET /customer-dictionaries.",
+    }
+
+
+def _rating(meaning: str) -> dict[str, Any]:
+    return {"type": ["integer", "null"], "minimum": 1, "maximum": 5, "description": meaning}
+
+
+SENSITIVE_NOTE = (
+    " Individuals only (cleared for companies). Encrypted; read back masked "
+    "(POST /customers/{id}/reveal shows it, audited). Sending the masked value back "
+    "changes nothing."
+)
+
+
 WRITABLE: dict[str, Any] = {
-    "code": {**_text(32), "description": "Blank or missing: numbered automatically (C2026000001)."},
+    "code": {
+        **_text(32),
+        "description": "Blank or missing: numbered automatically from the code pattern "
+        "(C2026000001 by default).",
+    },
     "name": _text(200, nullable=False),
     "short_name": _text(100),
     "kind": {"type": "string", "enum": list(KINDS)},
-    "level": {"type": "string", "enum": list(LEVELS)},
+    "level": _dictionary("level", nullable=False),
     "status": {"type": "string", "enum": list(STATUSES)},
     "owner_id": {"type": "integer", "description": "Defaults to the caller."},
     "province_code": _text(20),
@@ -27,9 +50,45 @@ WRITABLE: dict[str, Any] = {
     "phone": {**_text(32), "description": "Stored in E.164; Chinese numbers may omit +86."},
     "email": _text(254),
     "notes": {"type": ["string", "null"], "maxLength": 5000},
+    "industry": _dictionary("industry"),
+    "size": _dictionary("size"),
+    "source": _dictionary("source"),
+    "credit_rating": _rating("From 1 (poor) to 5 (excellent)."),
+    "satisfaction": _rating("From 1 (unhappy) to 5 (delighted)."),
+    "address": _text(300),
+    "website": {
+        **_text(200),
+        "description": "An http(s) address; www.example.com is stored as https://www.example.com.",
+    },
+    "credit_code": {
+        **_text(18),
+        "description": "Unified social credit code (GB 32100-2015), check character verified.",
+    },
+    "id_number": {
+        **_text(18),
+        "description": "18-digit resident ID number, check digit verified." + SENSITIVE_NOTE,
+    },
+    "bank_name": {**_text(100), "description": "Individuals only (cleared for companies)."},
+    "bank_account": {**_text(34), "description": "8 to 34 digits." + SENSITIVE_NOTE},
     "custom": {
         "type": "object",
         "description": "Custom field values by key; null clears a value.",
+    },
+    "tags": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "Names of existing tags (see /tags); the whole set is replaced. "
+        "Changing them needs customers.customer.edit on the customer.",
+    },
+}
+DICTIONARY_ENTRY = {
+    "type": "object",
+    "properties": {
+        "kind": {"type": "string", "enum": list(DICTIONARY_KINDS)},
+        "code": {"type": "string"},
+        "label": {"type": "string", "description": "In the caller's language."},
+        "labels": {"type": "object", "description": "By language: en, zh_Hans, zh_Hant."},
+        "active": {"type": "boolean", "description": "False: retired, no longer accepted."},
     },
 }
 CONTACT_WRITABLE: dict[str, Any] = {
@@ -55,6 +114,24 @@ TIMESTAMP = {"type": "string", "format": "date-time"}
 ONE = {"application/json": {"schema": ref("schemas", "Customer")}}
 ONE_CONTACT = {"application/json": {"schema": ref("schemas", "Contact")}}
 ID_PARAMETER = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+ALLOW_DUPLICATES = {
+    "name": "allow_duplicates",
+    "in": "query",
+    "schema": {"type": "boolean", "default": False},
+    "description": (
+        "Save even when customers with the same name, phone, e-mail or credit code exist. "
+        "Without it such a save answers 409 with `duplicates` (the ids the caller may see) "
+        "and `hidden_duplicates` (how many others)."
+    ),
+}
+
+SEARCH_PARAMETER = {
+    "name": "q",
+    "in": "query",
+    "description": "Search: words of the name, pinyin or initials (zs for 张三), "
+    "code, e-mail, a phone number, its leading digits or its last four.",
+    "schema": {"type": "string", "maxLength": 200},
+}
 
 SCHEMAS: dict[str, Any] = {
     "Customer": {
@@ -80,6 +157,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {**WRITABLE, "version": {"type": "integer"}},
         "additionalProperties": False,
     },
+    "CustomerDictionaryEntry": DICTIONARY_ENTRY,
     "Contact": {
         "type": "object",
         "properties": {
@@ -111,7 +189,7 @@ PATHS: dict[str, Any] = {
             "summary": "List the customers in your scope",
             "operationId": "listCustomers",
             "tags": ["customers"],
-            "parameters": list_parameters(SPEC),
+            "parameters": [*list_parameters(SPEC), SEARCH_PARAMETER],
             "responses": {
                 "200": {
                     "description": "One page.",
@@ -126,13 +204,14 @@ PATHS: dict[str, Any] = {
             "summary": "Create a customer",
             "operationId": "createCustomer",
             "tags": ["customers"],
+            "parameters": [ALLOW_DUPLICATES],
             "requestBody": {
                 "required": True,
                 "content": {"application/json": {"schema": ref("schemas", "CustomerInput")}},
             },
             "responses": {
                 "201": {"description": "Created.", "content": ONE},
-                **problem_responses(400, 401, 403, 413, 415, 422),
+                **problem_responses(400, 401, 403, 409, 413, 415, 422),
             },
         },
     },
@@ -160,7 +239,10 @@ PATHS: dict[str, Any] = {
             ),
             "operationId": "updateCustomer",
             "tags": ["customers"],
-            "parameters": [{"name": "If-Match", "in": "header", "schema": {"type": "string"}}],
+            "parameters": [
+                {"name": "If-Match", "in": "header", "schema": {"type": "string"}},
+                ALLOW_DUPLICATES,
+            ],
             "requestBody": {
                 "required": True,
                 "content": {"application/json": {"schema": ref("schemas", "CustomerPatch")}},
@@ -175,6 +257,94 @@ PATHS: dict[str, Any] = {
             "operationId": "deleteCustomer",
             "tags": ["customers"],
             "responses": {"204": {"description": "Deleted."}, **problem_responses(401, 403, 404)},
+        },
+    },
+    "/contacts": {
+        "get": {
+            "summary": "List the contacts in your scope",
+            "operationId": "listAllContacts",
+            "tags": ["contacts"],
+            "parameters": [*list_parameters(CONTACT_SPEC), SEARCH_PARAMETER],
+            "responses": {
+                "200": {
+                    "description": "One page.",
+                    "content": {
+                        "application/json": {"schema": page_schema(ref("schemas", "Contact"))}
+                    },
+                },
+                **problem_responses(400, 401, 403),
+            },
+        },
+    },
+    "/customers/{id}/reveal": {
+        "parameters": [ID_PARAMETER],
+        "post": {
+            "summary": "Show the clear value of a customer's ID number or bank account",
+            "description": (
+                "Needs customers.customer.view_sensitive on the customer (403 without it, "
+                "404 outside the view scope). Every call is recorded in the audit trail."
+            ),
+            "operationId": "revealCustomerField",
+            "tags": ["customers"],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "field": {"type": "string", "enum": ["id_number", "bank_account"]}
+                            },
+                            "required": ["field"],
+                            "additionalProperties": False,
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "The clear value.",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "field": {"type": "string"},
+                                    "value": {"type": ["string", "null"]},
+                                },
+                            }
+                        }
+                    },
+                },
+                **problem_responses(400, 401, 403, 404, 415, 422),
+            },
+        },
+    },
+    "/customer-dictionaries": {
+        "get": {
+            "summary": "The customer levels, industries, sizes and sources",
+            "description": "Retired entries are listed (customers may still have them).",
+            "operationId": "listCustomerDictionaries",
+            "tags": ["customers"],
+            "responses": {
+                "200": {
+                    "description": "Every entry, by list and position.",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "items": {
+                                        "type": "array",
+                                        "items": ref("schemas", "CustomerDictionaryEntry"),
+                                    }
+                                },
+                            }
+                        }
+                    },
+                },
+                **problem_responses(401, 403),
+            },
         },
     },
     "/customers/{id}/contacts": {
@@ -202,7 +372,7 @@ PATHS: dict[str, Any] = {
         },
         "post": {
             "summary": "Add a contact to a customer",
-            "description": "Needs customers.customer.edit on the customer (else 404).",
+            "description": "Needs customers.contact.create on the customer (else 404).",
             "operationId": "createContact",
             "tags": ["contacts"],
             "requestBody": {

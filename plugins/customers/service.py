@@ -7,6 +7,7 @@ for bad input, ``ConflictError`` when somebody saved the customer meanwhile).
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,44 +26,69 @@ from core.security.scopes import in_scope, scope_filter
 from core.security.service_errors import ConflictError, Refused
 from plugins.customers import _
 from plugins.customers.models import Customer
+from plugins.customers.numbering import code_pattern
 
 RECORD_TYPE = "customer"
 PREFIX = "customers.customer"
 VIEW, CREATE, EDIT, EDIT_STATUS, DELETE = (
     f"{PREFIX}.{action}" for action in ("view", "create", "edit", "edit_status", "delete")
 )
-#: Automatic codes: C + year + a six-digit number counted per year.
-CODE_DIGITS = 6
 #: Attempts at a fresh automatic code when a concurrent save took the same one.
 CODE_ATTEMPTS = 3
 
 CODE_TAKEN = _("Another customer already has this code.")
+CODES_USED_UP = _(
+    "Every automatic code of the current pattern is taken. Enter a code, or ask an "
+    "administrator to change the pattern."
+)
 OUT_OF_SCOPE = _(
     "After this change the customer would be outside your responsibility. "
     "Choose an owner or region you look after."
 )
 
 
-def company_year(settings: dict[str, Any]) -> int:
-    """The current year in the company's time zone (numbering restarts with it)."""
+def company_today(settings: dict[str, Any]) -> dt.date:
+    """Today in the company's time zone (automatic codes are numbered by it)."""
     zone = ZoneInfo(settings.get("guanxi.default_timezone") or "Asia/Shanghai")
-    return utcnow().astimezone(zone).year
+    return utcnow().astimezone(zone).date()
 
 
-def next_code(session: Session, year: int) -> str:
-    """The next free automatic code of ``year``: ``C2026000042`` after ``C2026000041``."""
-    low, high = f"C{year}{'0' * CODE_DIGITS}", f"C{year}{'9' * CODE_DIGITS}"
+def company_year(settings: dict[str, Any]) -> int:
+    """The current year in the company's time zone."""
+    return company_today(settings).year
+
+
+def next_code(session: Session, today: dt.date) -> str:
+    """The next free automatic code on ``today`` from the code pattern (an admin setting).
+
+    The sequence counts per rendered prefix: with ``C{yyyy}{seq:06}``,
+    ``C2026000042`` follows ``C2026000041`` and 2027 starts at ``C2027000001``.
+    Refused when every number of the prefix is taken.
+    """
+    pattern = code_pattern(session)
+    before, after = pattern.render(today)
+    width = pattern.width
+    shape = escape_like(before) + "_" * width + escape_like(after)
     codes = session.scalars(
         select(Customer.code)
-        .where(Customer.code >= low, Customer.code <= high)
+        .where(
+            Customer.code >= before + "0" * width + after,
+            Customer.code <= before + "9" * width + after,
+            Customer.code.like(shape, escape="\\"),
+        )
         .order_by(Customer.code.desc())
         .limit(50)
     )
-    for code in codes:
-        tail = code[len(low) - CODE_DIGITS :]
-        if len(code) == len(low) and tail.isdigit():
-            return f"C{year}{int(tail) + 1:0{CODE_DIGITS}d}"
-    return f"C{year}{1:0{CODE_DIGITS}d}"
+    tails = (code[len(before) : len(before) + width] for code in codes)
+    number = next((int(tail) + 1 for tail in tails if tail.isdigit()), 1)
+    if number >= 10**width:
+        raise Refused({"code": [CODES_USED_UP]})
+    return pattern.example(today, number)
+
+
+def escape_like(text: str) -> str:
+    """``text`` as a literal inside a LIKE pattern escaped with a backslash."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def code_in_use(session: Session, code: str, customer_id: int | None = None) -> bool:
@@ -216,7 +242,7 @@ def write(
                 if custom:
                     set_custom_values(customer, custom)
                 customer.code = wanted_code or next_code(
-                    session, company_year(request.registry.settings)
+                    session, company_today(request.registry.settings)
                 )
                 assign_owner(customer, owner)
                 session.add(customer)

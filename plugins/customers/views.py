@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.interfaces import IRoutesMapper
 from pyramid.view import view_config
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from core.api.problems import ProblemError
 from core.customfields.forms import custom_values, with_custom_fields
@@ -19,15 +19,23 @@ from core.security.scopes import RecordContext, in_scope, record_factory
 from core.security.service_errors import ConflictError, Refused
 from core.validation import parse_id
 from core.web.form_feedback import conflict_message, show_refusal, submitted_version
-from plugins.customers import _
+from core.web.saved_views import VIEW_PARAM, SavedList, register_list, tabs
+from plugins.customers import _, followups
+from plugins.customers.bulk_views import bulk_context, undo_offer
 from plugins.customers.contacts import primary_contact
+from plugins.customers.dictionaries import labels as dictionary_labels
+from plugins.customers.duplicates import unconfirmed_duplicates
 from plugins.customers.field_rules import (
     CUSTOM,
     editable_factory,
     form_changes,
+    hide_sensitive,
+    keep_hidden,
     kept,
     lock,
     locked_form_fields,
+    masked,
+    may_reveal,
     refusal_message,
     refused_changes,
     save_permission,
@@ -35,9 +43,22 @@ from plugins.customers.field_rules import (
     with_stored,
     writable,
 )
-from plugins.customers.forms import COLUMNS, CustomerForm, form_data, province_choices
-from plugins.customers.listing import PAGE_SORTS, page_of
-from plugins.customers.models import KINDS, LEVELS, STATUSES, Customer
+from plugins.customers.forms import COLUMNS, SENSITIVE, CustomerForm, form_data
+from plugins.customers.listing import (
+    COUNT_CAP,
+    Options,
+    capped_count,
+    chips,
+    filter_names,
+    load_options,
+    matching,
+    page_of,
+    parse_state,
+    preload_users,
+    shown_columns,
+)
+from plugins.customers.merge import MERGE
+from plugins.customers.models import DICTIONARY_KINDS, KINDS, STATUSES, Customer
 from plugins.customers.service import (
     CREATE,
     DELETE,
@@ -49,11 +70,13 @@ from plugins.customers.service import (
     live_customers,
     people_in_scope,
     scoped,
-    text_match,
     write,
 )
+from plugins.customers.tag_forms import prepare_tags_field, save_form_tags
+from plugins.customers.transfer import TRANSFER
 
 TEMPLATES = "plugins.customers:templates/customers/"
+#: Longest search text a customer page reads.
 MAX_QUERY = 100
 #: The home card counts at most this many customers per status ("1000+").
 WIDGET_CAP = 1000
@@ -78,10 +101,11 @@ def display_helpers(request: Any) -> dict[str, Any]:
     return {
         "labels": {
             "kind": {key: request.translate(label) for key, label in KINDS.items()},
-            "level": {key: request.translate(label) for key, label in LEVELS.items()},
+            **{kind: dictionary_labels(request, kind) for kind in DICTIONARY_KINDS},
             "status": {key: request.translate(label) for key, label in STATUSES.items()},
         },
         "status_badges": STATUS_BADGES,
+        "dictionary_kinds": DICTIONARY_KINDS,
         "display_phone": display_phone,
         "place": place,
     }
@@ -120,102 +144,77 @@ def find_deleted(request: Any, raw_id: str) -> Customer | None:
 
 # -- list ---------------------------------------------------------------------------
 
-
-def list_state(request: Any, deleted: bool, provinces: list[Any]) -> dict[str, str]:
-    """The list's parameters that hold an allowed value (anything else is ignored)."""
-    get = request.GET
-    state: dict[str, str] = {}
-    text = " ".join(get.get("q", "").split())[:MAX_QUERY]
-    if text:
-        state["q"] = text
-    for name, allowed in (("status", STATUSES), ("level", LEVELS)):
-        if get.get(name) in allowed:
-            state[name] = get[name]
-    if get.get("owner_id", "").isdigit():
-        state["owner_id"] = get["owner_id"]
-    if get.get("province_code") in dict(provinces):
-        state["province_code"] = get["province_code"]
-    if get.get("sort", "").removeprefix("-") in PAGE_SORTS:
-        state["sort"] = get["sort"]
-    if deleted:
-        state["deleted"] = "1"
-    return state
+LIST_KEY = "customers"
+IMPORT = "customers.customer.import"
 
 
-def filter_chips(
-    request: Any, state: dict[str, str], owners: list[Any], provinces: list[Any], url_with: Any
-) -> list[tuple[str, str]]:
-    """``(text, address without it)`` for each active filter, shown as removable chips."""
-    labels = display_helpers(request)["labels"]
-    shown = {
-        "q": (_("Search"), state.get("q")),
-        "status": (_("Status"), labels["status"].get(state.get("status", ""))),
-        "level": (_("Level"), labels["level"].get(state.get("level", ""))),
-        "owner_id": (
-            _("Owner"),
-            next((user.name for user in owners if str(user.id) == state.get("owner_id")), None),
-        ),
-        "province_code": (_("Province"), dict(provinces).get(state.get("province_code", ""))),
-    }
-    return [
-        (
-            # TRANSLATORS: an active list filter, e.g. "Status: Active".
-            request.translate(_("${name}: ${value}"), name=request.translate(title), value=value),
-            url_with(**{key: None}),
-        )
-        for key, (title, value) in shown.items()
-        if value
-    ]
+def saved_params(request: Any, params: Any) -> dict[str, list[str]]:
+    """The list parameters a saved view keeps, checked like the list's own."""
+    return parse_state(params, Options(request))
+
+
+def import_url(request: Any) -> str | None:
+    """The import page, when a module offers one (route ``imports``) and the user may import."""
+    mapper = request.registry.queryUtility(IRoutesMapper)
+    if mapper is None or mapper.get_route("imports") is None:
+        return None
+    return request.route_path("imports") if request.identity.can(IMPORT) else None
 
 
 @view_config(route_name="customers", renderer=TEMPLATES + "list.jinja2", permission=VIEW)
 def customer_list(request: Any) -> dict[str, Any]:
-    """Customers in the user's scope: searchable, filterable, sortable, 50 a page, no count."""
+    """Customers in the user's scope: filtered, sorted, 50 a page, with a capped count."""
     deleted = request.GET.get("deleted") == "1" and request.identity.can(DELETE)
-    provinces = province_choices(request.dbsession)
-    state = list_state(request, deleted, provinces)
-    query = (
-        select(Customer)
-        .where(
-            scoped(request, DELETE if deleted else VIEW),
-            Customer.deleted_at.is_not(None) if deleted else live_customers(),
-        )
-        .options(selectinload(Customer.province), selectinload(Customer.city))
-    )
-    if "q" in state:
-        query = query.where(text_match(state["q"]))
-    params = {key: value for key, value in state.items() if key not in ("q", "deleted")}
+    options = Options(request, deleted)
+    state = parse_state(request.GET, options)
+    columns = shown_columns(state, options)
+    query = matching(options, state)
+    sort = {"sort": state["sort"][0]} if "sort" in state else {}
     cursor = request.GET.get("cursor")
     error = None
     try:
         customers, next_cursor = page_of(
-            request, query, {**params, **({"cursor": cursor} if cursor else {})}
+            request,
+            query.options(*load_options(columns)),
+            {**sort, **({"cursor": cursor} if cursor else {})},
         )
     except ProblemError:
         error = _("That page of the list is no longer available; here is the first page.")
-        customers, next_cursor = page_of(request, query, params)
+        customers, next_cursor = page_of(request, query.options(*load_options(columns)), sort)
         cursor = None
-    owners = people_in_scope(request.dbsession, request.identity, VIEW, region_reaches_all=True)
+    users = preload_users(request, customers, options, columns)
+    views = None if deleted else tabs(request, LIST_KEY, state)
+    fixed = {"deleted": ["1"]} if deleted else {}
+    if views and views["active"]:
+        fixed[VIEW_PARAM] = [str(views["active"].id)]
 
     def url_with(**changes: Any) -> str:
         """This list's address with some parameters changed (``None`` removes one)."""
-        query = {key: value for key, value in {**state, **changes}.items() if value is not None}
+        query = {key: value for key, value in {**state, **fixed, **changes}.items() if value}
         return request.route_path("customers", _query=query)
 
-    columns = [d for d in request.custom_fields(RECORD_TYPE) if d.show_in_list]
     return {
         "customers": customers,
+        "users": users,
+        "total": capped_count(request.dbsession, query, COUNT_CAP) if customers else 0,
+        "cap": COUNT_CAP,
         "next_url": url_with(cursor=next_cursor) if next_cursor else None,
         "first_page": not cursor,
         "state": state,
-        "chips": filter_chips(request, state, owners, provinces, url_with),
+        "fixed": fixed,
+        "filtered": bool(filter_names(state)),
+        "chips": chips(state, options, url_with),
         "url_with": url_with,
+        "options": options,
+        "columns": columns,
+        "definitions": {f"cf_{d.key}": d for d in options.definitions},
+        "views": views,
         "deleted": deleted,
         "error": error,
         "undo": find_deleted(request, request.GET.get("undo", "")),
-        "owners": owners,
-        "provinces": provinces,
-        "custom_columns": columns,
+        "undo_bulk": undo_offer(request),
+        "bulk": None if deleted else bulk_context(request),
+        "import_url": import_url(request),
         "can_create": request.identity.can(CREATE),
         "can_delete": request.identity.can(DELETE),
         "breadcrumbs": [(request.translate(_("Customers")), None)],
@@ -243,7 +242,13 @@ def customer_detail(context: RecordContext, request: Any) -> dict[str, Any]:
         "tabs": sorted(tabs, key=lambda tab: (tab.order, tab.key)),
         "custom_definitions": request.custom_fields(RECORD_TYPE),
         "can_edit": bool(writable(request, customer)),
+        "sensitive": masked(request, customer),
+        "can_reveal": may_reveal(request, customer),
+        "can_tag": may(request, customer, EDIT),
         "can_delete": may(request, customer, DELETE),
+        "can_transfer": may(request, customer, TRANSFER),
+        "can_merge": may(request, customer, MERGE),
+        "can_log_followup": followups.may(request, customer.id, "create"),
         "breadcrumbs": [
             (request.translate(_("Customers")), request.route_path("customers")),
             (customer.name, None),
@@ -279,10 +284,15 @@ def bound_form(
     if post is not None and locked:
         stored = form_class(request, None, obj=customer, owners=owners)
         post = with_stored(post, stored, locked, replace=reset)
+    if post is not None and customer is not None:
+        post = keep_hidden(post, customer)
     form = form_class(request, post, obj=customer, owners=owners)
     if customer is not None:
         form.code.description = _("Leave blank to keep the current code.")
+        hide_sensitive(request, form, customer)
     lock(form, locked)
+    editable = request.identity.can(EDIT) if fields is None else save_permission(fields) == EDIT
+    prepare_tags_field(form, customer, editable)
     return form, definitions, locked  # type: ignore[return-value]
 
 
@@ -292,6 +302,9 @@ def differing_values(form: CustomerForm, customer: Customer) -> dict[str, str]:
     result = {}
     for name in COLUMNS:
         if (saved[name] or None) == (sent[name] or None):
+            continue
+        if name in SENSITIVE:
+            result[name] = masked(form.request, customer)[name]
             continue
         choices = dict(getattr(form[name], "choices", None) or [])
         value = choices.get(saved[name], saved[name])
@@ -313,19 +326,21 @@ def form_page(request: Any, form: CustomerForm, customer: Customer | None, **ext
 def customer_new(request: Any) -> Any:
     """Create a customer; the owner defaults to the user."""
     form, definitions, _locked = bound_form(request, CREATE)
+    duplicates = None
     if request.method == "GET":
         form.owner_id.data = request.identity.user_id
-    elif form.validate():
+    elif form.validate() and not (duplicates := unconfirmed_duplicates(request, form.values())):
         customer = Customer(custom={})
         try:
             write(request, customer, form.values(), CREATE, custom_values(form, definitions))
         except Refused as refused:
             show_refusal(form, refused)
         else:
+            save_form_tags(request, customer, form, may(request, customer, EDIT))
             emit(request, "customer.created", id=customer.id, code=customer.code)
             request.flash(_("Customer ${name} is created."), name=customer.name)
             return HTTPSeeOther(request.route_path("customer_detail", id=customer.id))
-    return form_page(request, form, None)
+    return form_page(request, form, None, duplicates=duplicates)
 
 
 @view_config(
@@ -342,6 +357,7 @@ def customer_edit(context: RecordContext, request: Any) -> Any:
     fields = writable(request, customer)
     form, definitions, locked = bound_form(request, EDIT, customer, fields)
     conflicts: dict[str, str] = {}
+    duplicates = None
     if request.method != "POST":
         return form_page(request, form, customer, conflicts=conflicts)
     valid = validate_sent(form, locked, request.POST)
@@ -351,7 +367,11 @@ def customer_edit(context: RecordContext, request: Any) -> Any:
         form = bound_form(request, EDIT, customer, fields, reset=True)[0]
         form.form_errors.append(message)
         request.response.status_code = 403
-    elif valid:
+    elif valid and not (
+        duplicates := unconfirmed_duplicates(
+            request, kept(customer, form.values(), fields), customer
+        )
+    ):
         custom = custom_values(form, definitions) if CUSTOM in fields else None
         try:
             check_version(customer, submitted_version(form))
@@ -369,9 +389,10 @@ def customer_edit(context: RecordContext, request: Any) -> Any:
         except Refused as refused:
             show_refusal(form, refused)
         else:
+            save_form_tags(request, customer, form, may(request, customer, EDIT))
             request.flash(_("Customer ${name} is saved."), name=customer.name)
             return HTTPSeeOther(request.route_path("customer_detail", id=customer.id))
-    return form_page(request, form, customer, conflicts=conflicts)
+    return form_page(request, form, customer, conflicts=conflicts, duplicates=duplicates)
 
 
 # -- delete and restore -------------------------------------------------------------
@@ -425,4 +446,5 @@ def includeme(config: Any) -> None:
         "customer_delete", record + "/delete", factory=record_factory(RECORD_TYPE, "delete")
     )
     config.add_route("customer_restore", record + "/restore", factory=deleted_factory)
+    register_list(config, SavedList(LIST_KEY, "customers", VIEW, saved_params))
     config.scan("plugins.customers.views")

@@ -3,11 +3,13 @@
 Pages, forms and the API must agree with the scope each role grants: a record
 outside the scope is absent from lists and answers 404, and a refused write
 changes nothing.  Field groups: a service agent may change the status of any
-customer (``edit_status``) but none of its other fields (403, nothing saved).
+customer in their regions (``edit_status``) but none of its other fields (403,
+nothing saved).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -29,12 +31,13 @@ CUSTOMERS = {
 EVERY = set(CUSTOMERS)
 TEAM = {"east", "east_in_guangdong", "south", "head_office"}
 EAST = {"east", "east_in_guangdong"}
+SOUTH_CHINA = {"east_in_guangdong", "south"}
 #: user → (may view, may edit, may change the status, may delete)
 EXPECTED = {
     "manager": (TEAM, TEAM, TEAM, TEAM),
     "rep_east": (EAST, EAST, EAST, set()),
     "rep_south": ({"south"}, {"south"}, {"south"}, set()),
-    "agent": (EVERY, set(), EVERY, set()),
+    "agent": (SOUTH_CHINA, set(), SOUTH_CHINA, set()),
     "analyst": (EVERY, set(), set(), set()),
     "regional": ({"east_in_guangdong", "south"}, set(), set(), set()),
 }
@@ -58,7 +61,7 @@ def world(factory, dbsession):
         "manager": factory.user("manager", role="sales_manager", team=sales),
         "rep_east": factory.user("rep_east", role="sales_rep", team=east, regions=("31",)),
         "rep_south": factory.user("rep_south", role="sales_rep", team=south, regions=("44",)),
-        "agent": factory.user("agent", role="service_agent"),
+        "agent": factory.user("agent", role="service_agent", regions=("44",)),
         "analyst": factory.user("analyst", role="analyst"),
         "regional": factory.user("regional", role=None, regions=("44",)),
         "outsider": factory.user("outsider", role="sales_rep", team=factory.team("华北组")),
@@ -67,7 +70,7 @@ def world(factory, dbsession):
     customers = {}
     for key, (owner, province, city) in CUSTOMERS.items():
         customer = Customer(
-            code=next_code(dbsession, 2026),
+            code=next_code(dbsession, dt.date(2026, 11, 22)),
             name=f"客户 {key}",
             province_code=province,
             city_code=city,

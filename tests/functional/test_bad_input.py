@@ -10,6 +10,7 @@ the form again with an error (and the database unchanged), a save of harmless te
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -88,7 +89,7 @@ def world(dbsession: Any, factory: Any, admin: Any) -> dict[str, Any]:
         )
         for key in ("qa_text", "qa_integer", "qa_date", "qa_money", "qa_user")
     }
-    customer = Customer(code=next_code(dbsession, 2026), name="QA 客户", custom={})
+    customer = Customer(code=next_code(dbsession, dt.date(2026, 11, 22)), name="QA 客户", custom={})
     assign_owner(customer, admin)
     dbsession.add(customer)
     add_custom_region(dbsession, "QA", "QA region", None)
@@ -638,7 +639,7 @@ def test_huge_and_zero_ids_in_addresses_are_not_found(app, world, login_as):
         if "{id" not in route["pattern"]:
             continue
         for raw in ("9" * 25, "0"):
-            values = {"id": raw, "record_type": "customer"}
+            values = {"id": raw, "record_type": "customer", "list": "customers"}
             url = app.routes_mapper.get_route(route["name"]).generate(values)
             status = web.get(url, status="*").status_int
             if status not in (404, 405):

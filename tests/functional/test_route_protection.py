@@ -12,6 +12,8 @@ that writes on GET, makes these tests fail.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -30,9 +32,14 @@ from core.security.models import Role
 from core.security.teams import create_team
 from core.security.tokens import create_token
 from core.web.modules_admin import enable_module
+from plugins.customers.attachments import Upload, limits, store
+from plugins.customers.dictionaries import entries
+from plugins.customers.followup_models import FollowUp, FollowUpPlan
 from plugins.customers.hooks import guanxi_record_types
 from plugins.customers.models import Contact, Customer
+from plugins.customers.order_models import Contract, Order
 from plugins.customers.service import assign_owner, next_code
+from plugins.customers.tags import create_tag
 
 #: Routes anybody may open, each with the reason it needs no permission.
 PUBLIC_ROUTES = {
@@ -49,7 +56,13 @@ PUBLIC_ROUTES = {
 WRITE_METHODS = ("POST", "PATCH", "DELETE")
 PARAM = re.compile(r"\{([A-Za-z_]\w*)[:}]")
 #: Path parameters that name nothing.
-MISSING = {"id": "999999", "record_type": "customer", "code": "X999999", "name": "nonexistent"}
+MISSING = {
+    "id": "999999",
+    "record_type": "customer",
+    "code": "X999999",
+    "name": "nonexistent",
+    "list": "nolist",
+}
 
 
 @dataclass(frozen=True)
@@ -144,7 +157,7 @@ def views(app: Any) -> list[View]:
 
 
 @pytest.fixture
-def records(dbsession: Any, factory: Any, admin: Any) -> dict[str, Any]:
+def records(app: Any, dbsession: Any, factory: Any, admin: Any) -> dict[str, Any]:
     """One record behind every kind of path parameter, and the values that name them."""
     team = create_team(dbsession, "QA team")
     member = factory.user("member", role="sales_rep", team=team)
@@ -152,7 +165,8 @@ def records(dbsession: Any, factory: Any, admin: Any) -> dict[str, Any]:
     dbsession.add(role)
     customers = []
     for deleted in (False, True):
-        customer = Customer(code=next_code(dbsession, 2026), name="QA 客户", custom={})
+        code = next_code(dbsession, dt.date(2026, 11, 22))
+        customer = Customer(code=code, name="QA 客户", custom={})
         assign_owner(customer, admin)
         customer.deleted_at = utcnow() if deleted else None
         dbsession.add(customer)
@@ -181,6 +195,11 @@ def records(dbsession: Any, factory: Any, admin: Any) -> dict[str, Any]:
         "settings_role_delete": role.id,
         "settings_role_restore": role.id,
         "customer_restore": deleted.id,
+        **_followup_ids(app, dbsession, live, admin),
+        **_order_ids(dbsession, live),
+        **dict.fromkeys(TAG_ROUTES, create_tag(dbsession, "QA 标签").id),
+        "customer_purge": deleted.id,
+        **dict.fromkeys(DICTIONARY_ROUTES, entries(dbsession, "industry")[0].id),
     }
     return {
         "default": {
@@ -189,10 +208,57 @@ def records(dbsession: Any, factory: Any, admin: Any) -> dict[str, Any]:
             "code": "XQA",
             "name": "example",
             "token": "no-such-token",
+            "list": "customers",
         },
         "ids": {**ids, **dict.fromkeys(_definition_routes(), definition.id)},
         "customer": live,
     }
+
+
+#: Routes naming a customer dictionary entry.
+DICTIONARY_ROUTES = ("customer_dictionary_edit", "customer_dictionary_move")
+DICTIONARY_ROUTES += ("customer_dictionary_retire", "customer_dictionary_reactivate")
+#: Routes naming a tag.
+TAG_ROUTES = ("settings_tag_edit", "settings_tag_delete")
+TAG_ROUTES += ("api_tag", "api_tag_edit", "api_tag_delete")
+
+
+def _followup_ids(app: Any, dbsession: Any, customer: Customer, user: Any) -> dict[str, int]:
+    """A planned follow-up with an attachment and a plan, by the routes naming them."""
+    followup = FollowUp(
+        customer_id=customer.id, user_id=user.id, state="planned", subject="QA", due_at=utcnow()
+    )
+    plan = FollowUpPlan(
+        customer_id=customer.id, user_id=user.id, subject="QA", next_due_on=dt.date(2026, 12, 1)
+    )
+    dbsession.add_all([followup, plan])
+    dbsession.flush()
+    upload = Upload("qa.txt", io.BytesIO(b"QA"))
+    store(dbsession, followup, [upload], limits(app.registry.settings))
+    dbsession.flush()
+    actions = ("followup_edit", "followup_cancel", "followup_delete")
+    actions += ("api_followup", "api_followup_edit", "api_followup_delete")
+    return {
+        **dict.fromkeys(actions, followup.id),
+        **dict.fromkeys(("followup_plan_edit", "followup_plan_stop"), plan.id),
+        **dict.fromkeys(("attachment_download", "attachment_delete"), followup.attachments[0].id),
+    }
+
+
+def _order_ids(dbsession: Any, customer: Customer) -> dict[str, int]:
+    """An order and a contract of ``customer``, behind the order and contract routes."""
+    order = Order(customer_id=customer.id, number="SO-QA", ordered_on=dt.date(2026, 1, 5))
+    contract = Contract(customer_id=customer.id, number="HT-QA", title="QA 合同")
+    dbsession.add_all([order, contract])
+    dbsession.flush()
+    return {
+        **dict.fromkeys(ORDER_ROUTES, order.id),
+        **{route.replace("order", "contract"): contract.id for route in ORDER_ROUTES},
+    }
+
+
+ORDER_ROUTES = ("order_detail", "order_edit", "order_delete")
+ORDER_ROUTES += ("api_order", "api_order_edit", "api_order_delete")
 
 
 def _definition_routes() -> list[str]:

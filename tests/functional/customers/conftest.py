@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -9,16 +10,20 @@ import pytest
 from plugins.customers.models import Customer
 from plugins.customers.service import assign_owner, next_code
 
+SHANGHAI = "31"
+
 
 @pytest.fixture
 def make_customer(dbsession: Any) -> Any:
-    """``make_customer(owner, name=…, **columns)`` adds a customer owned by ``owner``."""
+    """``make_customer(owner, name=…, **columns)`` adds a customer owned by ``owner``,
+    in Shanghai (the service agent's region) unless ``province_code`` says otherwise."""
 
     def make(owner: Any, name: str = "上海测试有限公司", **columns: Any) -> Customer:
         customer = Customer(
-            code=columns.pop("code", None) or next_code(dbsession, 2026),
+            code=columns.pop("code", None) or next_code(dbsession, dt.date(2026, 11, 22)),
             name=name,
             custom=columns.pop("custom", {}),
+            province_code=columns.pop("province_code", SHANGHAI),
             **columns,
         )
         assign_owner(customer, owner)
@@ -31,7 +36,8 @@ def make_customer(dbsession: Any) -> Any:
 
 @pytest.fixture
 def org(factory: Any) -> dict[str, Any]:
-    """A sales team with an east sub-team: a manager, two representatives, an agent."""
+    """A sales team with an east sub-team: a manager, two representatives, and a service
+    agent looking after Shanghai."""
     sales = factory.team("销售部")
     east = factory.team("华东组", parent=sales)
     return {
@@ -40,5 +46,5 @@ def org(factory: Any) -> dict[str, Any]:
         "manager": factory.user("manager", role="sales_manager", team=sales),
         "rep": factory.user("rep", role="sales_rep", team=east, display_name="李强"),
         "other_rep": factory.user("other", role="sales_rep", team=east, display_name="王磊"),
-        "agent": factory.user("agent", role="service_agent"),
+        "agent": factory.user("agent", role="service_agent", regions=(SHANGHAI,)),
     }

@@ -8,10 +8,14 @@ import pytest
 from sqlalchemy import select
 
 from core.audit import AuditEvent
+from core.security.models import Role, RoleGrant
 from core.security.tokens import create_token
 from plugins.customers.models import Contact
 
-CUSTOMER_PERMISSIONS = [f"customers.customer.{action}" for action in ("view", "edit")]
+CONTACT_PERMISSIONS = [
+    "customers.customer.view",
+    *(f"customers.contact.{action}" for action in ("view", "create", "edit", "delete")),
+]
 
 
 @pytest.fixture
@@ -20,7 +24,7 @@ def api(client, dbsession):
 
     class Api:
         def __init__(self, user):
-            token = create_token(dbsession, user, "t", CUSTOMER_PERMISSIONS)[1]
+            token = create_token(dbsession, user, "t", CONTACT_PERMISSIONS)[1]
             self.headers = {"Authorization": f"Bearer {token}"}
 
         def get(self, url, **kw):
@@ -93,7 +97,8 @@ def test_deleting_the_primary_promotes_the_next_oldest(
         add(web, customer, name)
         clock.travel(minutes=1)
     first = contact_named(dbsession, "王建国")
-    web.post_form(f"/contacts/{first.id}/delete", {"version": first.version}, status=303)
+    manager = login_as(org["manager"])
+    manager.post_form(f"/contacts/{first.id}/delete", {"version": first.version}, status=303)
     assert contacts(dbsession, customer) == {
         "王建国": (False, False),
         "李秀英": (True, True),
@@ -186,6 +191,61 @@ def test_contact_pages_of_another_reps_customer_are_404(login_as, org, make_cust
     assert contacts(dbsession, theirs) == {"王建国": (True, True)}
 
 
+def test_representatives_do_not_delete_contacts(login_as, org, make_customer, dbsession):
+    customer = make_customer(org["rep"])
+    rep = login_as(org["rep"])
+    add(rep, customer, "王建国")
+    contact = contact_named(dbsession, "王建国")
+    tab = rep.get(f"/customers/{customer.id}/contacts")
+    assert f"/contacts/{contact.id}/edit" in tab.text
+    assert f"/contacts/{contact.id}/delete" not in tab.text
+    rep.post_form(f"/contacts/{contact.id}/delete", {"version": contact.version}, status=404)
+    assert contacts(dbsession, customer) == {"王建国": (True, True)}
+    manager = login_as(org["manager"])
+    assert f"/contacts/{contact.id}/delete" in manager.get(f"/customers/{customer.id}/contacts")
+    manager.post_form(f"/contacts/{contact.id}/delete", {"version": contact.version}, status=303)
+    assert contacts(dbsession, customer) == {"王建国": (False, False)}
+
+
+def grant(dbsession, user, **scopes):
+    """Give ``user`` a role holding ``{permission: scope}`` (dots written as ``__``)."""
+    role = Role(name=f"role of {user.username}")
+    role.grants = [
+        RoleGrant(permission=name.replace("__", "."), scope=scope) for name, scope in scopes.items()
+    ]
+    user.roles = [role]
+    dbsession.flush()
+
+
+def test_contacts_need_both_the_customer_and_the_contact_scope(
+    login_as, org, factory, make_customer, dbsession
+):
+    mixed = factory.user("mixed", role=None)
+    # Views every customer, but reads and edits only the contacts of its own customers.
+    grant(
+        dbsession,
+        mixed,
+        customers__customer__view="all",
+        customers__contact__view="own",
+        customers__contact__edit="own",
+    )
+    mine = make_customer(mixed, name="我的客户")
+    theirs = make_customer(org["other_rep"], name="别人的客户")
+    for customer, name in ((mine, "王建国"), (theirs, "李秀英")):
+        dbsession.add(Contact(customer_id=customer.id, name=name, is_primary=True, custom={}))
+    dbsession.flush()
+    web = login_as(mixed)
+    tab = web.get(f"/customers/{mine.id}/contacts")
+    assert "王建国" in tab.text and "/contacts/new" not in tab.text
+    web.get(f"/customers/{theirs.id}/contacts", status=404)
+    web.get(f"/contacts/{contact_named(dbsession, '李秀英').id}/edit", status=404)
+    web.get(f"/contacts/{contact_named(dbsession, '王建国').id}/edit", status=200)
+    web.get(f"/customers/{mine.id}/contacts/new", status=404)
+    # A contact grant alone does not open the contacts of customers the user may not view.
+    grant(dbsession, mixed, customers__contact__view="all")
+    web.get(f"/customers/{mine.id}/contacts", status=404)
+
+
 def test_contact_pages_need_a_login(client, org, make_customer):
     customer = make_customer(org["rep"])
     assert "/login" in client.get(f"/customers/{customer.id}/contacts", status=303).location
@@ -201,7 +261,7 @@ def test_a_stale_edit_is_refused(login_as, org, make_customer, dbsession):
     page = web.post_form(f"/contacts/{contact.id}/edit", {**values, "title": "总经理"}, status=200)
     assert "alert-danger" in page.text
     assert contact_named(dbsession, "王建国").title is None
-    web.post_form(f"/contacts/{contact.id}/delete", {"version": 1}, status=303)
+    login_as(org["manager"]).post_form(f"/contacts/{contact.id}/delete", {"version": 1}, status=303)
     assert contacts(dbsession, customer) == {"王建国": (True, True)}
 
 
@@ -234,7 +294,8 @@ def test_api_crud(api, org, make_customer):
     assert changed.json["is_primary"] is True and changed.json["title"] == "采购经理"
     items = rep.get(many).json["items"]
     assert [(c["name"], c["is_primary"]) for c in items] == [("李秀英", True), ("王建国", False)]
-    rep.delete(one, status=204)
+    rep.delete(one, status=404)  # representatives do not delete contacts
+    api(org["manager"]).delete(one, status=204)
     rep.get(one, status=404)
     assert [(c["name"], c["is_primary"]) for c in rep.get(many).json["items"]] == [("王建国", True)]
 

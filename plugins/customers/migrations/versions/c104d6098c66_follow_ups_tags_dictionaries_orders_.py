@@ -7,6 +7,7 @@ Create Date: 2026-11-25 06:01:53.426566
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -21,6 +22,79 @@ revision: str = "c104d6098c66"
 down_revision: str | Sequence[str] | None = "4dc0d49f963c"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+#: The customer dictionaries' first entries: kind → (code, English, 简体, 繁體) in order.
+DICTIONARY_SEED = {
+    "level": (
+        ("normal", "Regular customer", "普通客户", "普通客戶"),
+        ("key_prospect", "Key prospect", "重点开发客户", "重點開發客戶"),
+        ("major", "Major account", "大客户", "大客戶"),
+        ("partner", "Partner", "合作伙伴", "合作夥伴"),
+        ("strategic", "Strategic partner", "战略合作伙伴", "戰略合作夥伴"),
+    ),
+    "industry": (
+        ("manufacturing", "Manufacturing", "制造业", "製造業"),
+        ("it", "Information technology", "IT/信息技术", "IT/資訊科技"),
+        ("internet", "Internet", "互联网", "互聯網"),
+        ("finance", "Finance", "金融", "金融"),
+        ("retail", "Retail", "零售", "零售"),
+        ("healthcare", "Healthcare", "医疗", "醫療"),
+        ("education", "Education", "教育", "教育"),
+        ("real_estate", "Real estate", "房地产", "房地產"),
+        ("logistics", "Logistics", "物流", "物流"),
+        ("other", "Other", "其他", "其他"),
+    ),
+    "size": (
+        ("1-20", "1–20 people", "1–20 人", "1–20 人"),
+        ("21-100", "21–100 people", "21–100 人", "21–100 人"),
+        ("101-500", "101–500 people", "101–500 人", "101–500 人"),
+        ("501-1000", "501–1,000 people", "501–1000 人", "501–1000 人"),
+        ("1000-plus", "More than 1,000 people", "1000 人以上", "1000 人以上"),
+    ),
+    "source": (
+        ("website", "Website", "官网", "官網"),
+        ("trade_show", "Trade show", "展会", "展會"),
+        ("referral", "Referral", "转介绍", "轉介紹"),
+        ("telemarketing", "Telemarketing", "电话营销", "電話行銷"),
+        ("advertising", "Advertising", "广告", "廣告"),
+        ("partner", "Partner", "合作伙伴", "合作夥伴"),
+        ("other", "Other", "其他", "其他"),
+    ),
+}
+
+
+def seed_dictionaries() -> None:
+    """Insert the first entries of the customer dictionaries (administrators edit them)."""
+    now = datetime.datetime.now(datetime.UTC)
+    table = sa.table(
+        "customer_dictionary",
+        sa.column("kind", sa.String()),
+        sa.column("code", sa.String()),
+        sa.column("labels", sa.JSON().with_variant(postgresql.JSONB(), "postgresql")),
+        sa.column("position", sa.Integer()),
+        sa.column("active", sa.Boolean()),
+        sa.column("created_at", core.db.UTCDateTime()),
+        sa.column("updated_at", core.db.UTCDateTime()),
+        sa.column("version", sa.Integer()),
+    )
+    op.bulk_insert(
+        table,
+        [
+            {
+                "kind": kind,
+                "code": code,
+                "labels": {"en": en, "zh_Hans": hans, "zh_Hant": hant},
+                "position": position,
+                "active": True,
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+            for kind, rows in DICTIONARY_SEED.items()
+            for position, (code, en, hans, hant) in enumerate(rows, start=1)
+        ],
+    )
 
 
 def upgrade() -> None:
@@ -46,8 +120,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("customer_dictionary", schema=None) as batch_op:
         batch_op.create_index("uq_customer_dictionary_code", ["kind", "code"], unique=True)
+    seed_dictionaries()
 
-    op.create_table(
+    tags = op.create_table(
         "tags",
         sa.Column("name", sa.String(length=50), nullable=False),
         sa.Column("color", sa.String(length=16), nullable=False),
@@ -64,6 +139,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("tags", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_tags_group"), ["group"], unique=False)
+    # System tags: the application relies on them; they are data, so their names stay Chinese.
+    now = datetime.datetime.now(datetime.UTC)
+    op.bulk_insert(
+        tags,
+        [
+            {"name": name, "color": color, "group": None, "is_system": True}
+            | {"created_at": now, "updated_at": now, "version": 1}
+            for name, color in (
+                ("VIP", "yellow"),
+                ("流失预警", "red"),
+                ("重点跟进", "orange"),
+                ("新客户", "green"),
+            )
+        ],
+    )
 
     op.create_table(
         "churn_events",

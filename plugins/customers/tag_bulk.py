@@ -1,0 +1,72 @@
+"""The customer list's bulk actions "Add tags" and "Remove tags" (see plugins.customers.bulk).
+
+Both need ``customers.customer.edit``: the list runs them on the selected
+customers that this permission reaches, with one set-based statement each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from core.validation import parse_id
+from plugins.customers import _
+from plugins.customers.bulk import BulkAction, BulkRefused, register
+from plugins.customers.models import Tag
+from plugins.customers.service import EDIT
+from plugins.customers.tags import add_tags, all_tags, remove_tags
+
+TEMPLATE = "plugins.customers:templates/customers/tag_bulk.jinja2"
+
+
+def chosen_tags(request: Any, params: Any) -> list[int]:
+    """Ids of the existing tags chosen in the action's field; refused when there are none."""
+    wanted = {parse_id(raw) for raw in params.getall("tag_id")} - {None}
+    found = list(request.dbsession.scalars(select(Tag.id).where(Tag.id.in_(sorted(wanted)))))
+    if not found:
+        raise BulkRefused(_("Choose at least one tag."))
+    return found
+
+
+def add(request: Any, ids: Select, params: Any) -> int:
+    """Put the chosen tags on the customers; how many changed."""
+    return add_tags(request.dbsession, ids, chosen_tags(request, params))
+
+
+def remove(request: Any, ids: Select, params: Any) -> int:
+    """Take the chosen tags off the customers; how many changed."""
+    return remove_tags(request.dbsession, ids, chosen_tags(request, params))
+
+
+def tag_context(request: Any) -> dict[str, Any]:
+    """The tags to choose from."""
+    return {"tags": all_tags(request.dbsession)}
+
+
+ACTIONS = (
+    BulkAction(
+        key="add_tags",
+        label=_("Add tags"),
+        permission=EDIT,
+        apply=add,
+        template=TEMPLATE,
+        context=tag_context,
+        order=50,
+    ),
+    BulkAction(
+        key="remove_tags",
+        label=_("Remove tags"),
+        permission=EDIT,
+        apply=remove,
+        template=TEMPLATE,
+        context=tag_context,
+        order=51,
+    ),
+)
+
+
+def includeme(config: Any) -> None:
+    """Offer the tag actions on the customer list."""
+    for action in ACTIONS:
+        register(action)
