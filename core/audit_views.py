@@ -26,7 +26,7 @@ from wtforms.validators import Length, Optional, Regexp
 from core.audit import CHANGE_ACTIONS, REDACTED, AuditEvent, snapshot, state_at
 from core.contributions import RecordType
 from core.forms import Form
-from core.i18n import _, user_timezone
+from core.i18n import _, format_date, format_datetime, user_timezone
 from core.security.models import ApiToken, User
 from core.security.scopes import get_in_scope
 
@@ -36,6 +36,10 @@ MAX_ACTOR_MATCHES = 50
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MICROSECOND = dt.timedelta(microseconds=1)
 CURSOR = re.compile(r"([0-9]{1,18})-([0-9]{1,18})")
+#: A date or date-time as the trail records it (``isoformat()``).
+ISO_MOMENT = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:[+-]\d{2}:\d{2}|Z)?)?"
+)
 #: A ``+hh:mm`` offset whose ``+`` arrived as a space (an unencoded query string).
 SPACED_OFFSET = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:\d{2})$")
 
@@ -267,6 +271,12 @@ class EventView:
     changes: list[tuple[str, str, str]]
     #: Other data of the event (``{key: display text}``).
     details: dict[str, str]
+    #: Display labels of the changed fields, by attribute name (absent: show the name).
+    labels: dict[str, str]
+
+    def label(self, name: str) -> str:
+        """The display label of the changed field ``name``."""
+        return self.labels.get(name, name)
 
 
 class Presenter:
@@ -290,6 +300,7 @@ class Presenter:
             record_type.model.__tablename__: record_type
             for record_type in request.record_types.values()
         }
+        self._labels: dict[str, dict[str, str]] = {}
 
     def action(self, name: str) -> str:
         """The label of an action; unknown actions are shown as recorded."""
@@ -332,16 +343,52 @@ class Presenter:
             return ", ".join(self.value(item) for item in value)
         if isinstance(value, dict):
             return ", ".join(f"{key}: {self.value(item)}" for key, item in value.items())
+        if isinstance(value, str) and ISO_MOMENT.fullmatch(value):
+            return self.moment(value)
         return str(value)
+
+    def moment(self, value: str) -> str:
+        """An ISO date or date-time from the trail in the user's language and time zone."""
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if len(value) == len("2026-11-22"):
+            return format_date(self.request, parsed.date())
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        return format_datetime(self.request, parsed)
+
+    def field_value(self, record_type: RecordType | None, name: str, value: Any) -> str:
+        """A recorded value of field ``name``, described by its record type when it can."""
+        describe = record_type.describe if record_type is not None else None
+        if describe is not None and value not in (None, REDACTED, []):
+            described = describe(self.request, name, value)
+            if described is not None:
+                return described
+        return self.value(value)
+
+    def field_labels(self, record_type: RecordType | None) -> dict[str, str]:
+        """Translated labels of ``record_type``'s fields (cached for the request)."""
+        if record_type is None:
+            return {}
+        if record_type.name not in self._labels:
+            self._labels[record_type.name] = {
+                key: self.request.translate(label)
+                for key, label in record_type.field_labels.items()
+            }
+        return self._labels[record_type.name]
 
     def event(self, row: Any) -> EventView:
         """The display form of one trail row."""
+        record_type = self.record_types.get(row.record_type)
         recorded = row.changes if isinstance(row.changes, dict) else {}
         changes: list[tuple[str, str, str]] = []
         details: dict[str, str] = {}
         for key, pair in recorded.items():
             if row.action in CHANGE_ACTIONS and isinstance(pair, list) and len(pair) == 2:
-                changes.append((key, self.value(pair[0]), self.value(pair[1])))
+                before, after = (self.field_value(record_type, key, value) for value in pair)
+                changes.append((key, before, after))
             else:
                 details[key] = self.value(pair)
         return EventView(
@@ -360,6 +407,7 @@ class Presenter:
             summary=row.summary,
             changes=changes,
             details=details,
+            labels=self.field_labels(record_type),
         )
 
 
@@ -439,12 +487,17 @@ class FieldState:
     """One field of a record as it was, and whether it differs now."""
 
     name: str
+    label: str
     value: str
     changed: bool
 
 
 def past_state(
-    request: Any, record: Any, clauses: list[ColumnElement[bool]], moment: dt.datetime
+    request: Any,
+    record_type: RecordType,
+    record: Any,
+    clauses: list[ColumnElement[bool]],
+    moment: dt.datetime,
 ) -> list[FieldState] | None:
     """The record's fields at ``moment`` (``None`` if it did not exist yet)."""
     current = snapshot(record)
@@ -457,8 +510,14 @@ def past_state(
     if state is None:
         return None
     presenter = Presenter(request)
+    labels = presenter.field_labels(record_type)
     return [
-        FieldState(name, presenter.value(value), value != current.get(name))
+        FieldState(
+            name,
+            labels.get(name, name),
+            presenter.field_value(record_type, name, value),
+            value != current.get(name),
+        )
         for name, value in state.items()
     ]
 
@@ -488,7 +547,7 @@ def record_history(request: Any) -> dict[str, Any]:
     url = request.route_path("record_history", record_type=record_type.name, id=record.id)
     at_text = request.GET.get("at", "").strip()[:64]
     moment = parse_moment(at_text, tz) if at_text else None
-    state = past_state(request, record, clauses, moment) if moment else None
+    state = past_state(request, record_type, record, clauses, moment) if moment else None
     cursor, bad_cursor = read_cursor(request)
     rows, next_cursor = fetch_page(request.dbsession, clauses, cursor)
     presenter = Presenter(request)

@@ -72,6 +72,12 @@ class RecordType:
     sensitive: tuple[str, ...] = ()
     #: Human title of one record, for audit and search listings.
     title: Callable[[Any], str] = str
+    #: Labels (translation strings) of the model's attributes, by attribute name, for
+    #: the History tab, the audit trail and the timeline; unlabelled ones show their name.
+    field_labels: dict[str, str] = field(default_factory=dict)
+    #: ``describe(request, attribute, value)``: a recorded value as display text (a status
+    #: label, an owner's name …), or ``None`` to show it as recorded.
+    describe: Callable[[Any, str, Any], str | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -39,3 +39,20 @@ class Form(wtforms.Form):
     class Meta:
         def get_translations(self, form: Any) -> RequestTranslations:
             return RequestTranslations(self.request)  # type: ignore[attr-defined]
+
+
+def field_labels(form_class: type[wtforms.Form]) -> dict[str, Any]:
+    """The label (a translation string) of every field a form class declares, by name.
+
+    Record types pass these as their ``field_labels`` so that histories name a
+    changed field as its form does.
+    """
+    labels: dict[str, Any] = {}
+    for name in dir(form_class):
+        unbound = getattr(form_class, name)
+        if name.startswith("_") or not hasattr(unbound, "_formfield"):
+            continue
+        label = unbound.kwargs.get("label", unbound.args[0] if unbound.args else None)
+        if label is not None:
+            labels[name] = label
+    return labels

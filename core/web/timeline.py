@@ -180,7 +180,9 @@ def change_detail(changes: list[tuple[str, str, str]]) -> str:
 def change_entry(request: Any, event: Any, hidden: set[str], hidden_text: str) -> TimelineEntry:
     """The timeline entry of one audited change; ``hidden`` fields show ``hidden_text``."""
     changes = [
-        (name, hidden_text, hidden_text) if name in hidden else (name, before, after)
+        (event.label(name), hidden_text, hidden_text)
+        if name in hidden
+        else (event.label(name), before, after)
         for name, before, after in event.changes
     ]
     title = event.action_label

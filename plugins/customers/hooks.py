@@ -52,6 +52,7 @@ from plugins.customers.followups import VIEW as FOLLOWUP_VIEW
 from plugins.customers.followups import may as followups_visible
 from plugins.customers.followups import timeline as followup_timeline
 from plugins.customers.forms import SENSITIVE
+from plugins.customers.history import CONTACT_LABELS, CUSTOMER_LABELS, DESCRIBERS, describer
 from plugins.customers.merge import MERGE
 from plugins.customers.merge_views import merged_tab
 from plugins.customers.models import Contact, Customer
@@ -240,6 +241,8 @@ def guanxi_record_types() -> list[RecordType]:
             permission_prefix=PREFIX,
             sensitive=SENSITIVE,
             title=lambda customer: customer.name,
+            field_labels=CUSTOMER_LABELS,
+            describe=describer(DESCRIBERS),
         ),
         # Contacts carry no scope columns: they are reached through their customer
         # (plugins.customers.contacts.contact_scope), so the generic scope reaches
@@ -252,6 +255,8 @@ def guanxi_record_types() -> list[RecordType]:
             extensible=True,
             permission_prefix=CONTACT_PREFIX,
             title=lambda contact: contact.name,
+            field_labels=CONTACT_LABELS,
+            describe=describer(DESCRIBERS),
         ),
         *order_record_types(),
     ]

@@ -57,6 +57,8 @@ class Customer(RecordMixin, Base):
         Index("ix_customers_status_last_contact", "status", "last_contact_at"),
     )
     __sensitive__ = ("id_number", "bank_account")
+    #: Derived from follow-ups and orders, which are audited themselves.
+    __audit_exclude__ = ("last_contact_at", "last_order_at")
 
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200), index=True)

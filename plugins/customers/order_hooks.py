@@ -24,6 +24,13 @@ from core.i18n import format_money, user_timezone
 from plugins.customers import _
 from plugins.customers.connector import StoredOrdersConnector
 from plugins.customers.contracts import CONTRACT
+from plugins.customers.history import (
+    CONTRACT_DESCRIBERS,
+    CONTRACT_LABELS,
+    ORDER_DESCRIBERS,
+    ORDER_LABELS,
+    describer,
+)
 from plugins.customers.models import Customer
 from plugins.customers.order_models import CONTRACT_STATES, ORDER_STATES, Contract, Order
 from plugins.customers.orders import (
@@ -74,6 +81,8 @@ def order_record_types() -> list[RecordType]:
             detail_route="order_detail",
             permission_prefix=PREFIX,
             title=lambda order: order.number,
+            field_labels=ORDER_LABELS,
+            describe=describer(ORDER_DESCRIBERS),
         ),
         RecordType(
             name=CONTRACT,
@@ -83,6 +92,8 @@ def order_record_types() -> list[RecordType]:
             detail_route="contract_detail",
             permission_prefix=PREFIX,
             title=lambda contract: f"{contract.number} {contract.title}",
+            field_labels=CONTRACT_LABELS,
+            describe=describer(CONTRACT_DESCRIBERS),
         ),
     ]
 

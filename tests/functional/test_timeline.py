@@ -139,8 +139,8 @@ def test_changes_show_fields_and_hide_sensitive_values(login_as, factory, custom
     customer.id_number = "11010519491231002X"
     dbsession.flush()
     page = login_as(rep).get(f"/records/customer/{customer.id}/timeline")
-    assert "name: 旧名字 → 新名字" in page.text
-    assert "id_number: hidden → hidden" in page.text or "id_number: — → hidden" in page.text
+    assert "Name: 旧名字 → 新名字" in page.text
+    assert "ID number: hidden → hidden" in page.text or "ID number: — → hidden" in page.text
     assert "11010519491231002X" not in page.text and "002X" not in page.text
 
 
