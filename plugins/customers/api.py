@@ -312,7 +312,7 @@ def reveal_field(context: RecordContext, request: Any) -> dict[str, Any]:
     field = body.get("field")
     if set(body) != {"field"} or field not in SENSITIVE:
         raise validation_problem(
-            {"field": [request.translate(_("Give field: id_number or bank_account."))]}
+            {"field": [request.translate(_("Give field as id_number or bank_account."))]}
         )
     value = unmask(request, context.record_type, context.record, field)
     return {"field": field, "value": value or None}

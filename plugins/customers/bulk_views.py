@@ -148,7 +148,7 @@ def run_bulk(request: Any) -> Any:
     )
     if selected > reachable:
         request.flash(
-            _("Left unchanged because this is not yours to do: ${count}."),
+            _("Not yours to change, so left as they were: ${count}."),
             "warning",
             count=selected - reachable,
         )

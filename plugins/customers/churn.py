@@ -33,7 +33,7 @@ CONFIGURE = "customers.churn.configure"
 CHECKABLE = ("potential", "active")
 COMBINE = {
     "all": _("Both must hold (no order and no follow-up)"),
-    "any": _("Either is enough"),
+    "any": _("Either is enough (no order or no follow-up)"),
 }
 #: Statuses a customer is in while churn is being handled.
 CHURN_STATUSES = ("at_risk", "churned")

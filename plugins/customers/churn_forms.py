@@ -48,7 +48,7 @@ class ChurnRulesForm(Form):
         _("Days without a follow-up"), [InputRequired(), NumberRange(min=1, max=MAX_DAYS)]
     )
     combine = SelectField(_("Which must hold"), [InputRequired()])
-    statuses = MultiCheckboxField(_("Customers checked"))
+    statuses = MultiCheckboxField(_("Statuses to check"))
 
     def __init__(self, request: Any, formdata: Any = None, **kwargs: Any) -> None:
         super().__init__(request, formdata, **kwargs)

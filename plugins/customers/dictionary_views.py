@@ -1,4 +1,4 @@
-"""Settings → Customer lists: the level, industry, size and source lists, and the code pattern.
+"""Settings → Customer choice lists: the level, industry, size and source lists, and the code pattern.
 
 Administrators add entries, rename them in the three languages, order them,
 retire them (customers keep a retired entry; forms stop offering it) and
@@ -106,8 +106,8 @@ def lists_url(request: Any, kind: str | None = None) -> str:
 
 
 def crumbs(request: Any, *more: Any) -> list[Any]:
-    """Settings → Customer lists (→ …)."""
-    page = request.translate(_("Customer lists"))
+    """Settings → Customer choice lists (→ …)."""
+    page = request.translate(_("Customer choice lists"))
     return [
         (request.translate(_("Settings")), None),
         (page, lists_url(request) if more else None),

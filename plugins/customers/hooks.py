@@ -213,7 +213,7 @@ def guanxi_menu_items(request: Any) -> list[MenuItem]:
         ),
         MenuItem(
             "settings.customer_dictionaries",
-            _("Customer lists"),
+            _("Customer choice lists"),
             "customer_dictionaries",
             icon="list",
             order=38,

@@ -97,7 +97,7 @@ CONTRACT_SPEC = ListSpec(
     default_sort="-id",
 )
 NO_CUSTOMER = _("Give the customer's id.")
-STAYS = _("An order or contract stays with its customer.")
+STAYS = _("An order or contract cannot be moved to another customer.")
 AS_NUMBER = _("Give this field as a number or a decimal string.")
 
 

@@ -62,7 +62,7 @@ def test_customers_seen_but_not_editable_are_left_alone_and_counted(
     web = login_as(reader)
     run(web, "set_level", [own.id, seen.id], set_level__value="major")
     assert [c.level for c in fresh(dbsession, own, seen)] == ["major", "normal"]
-    assert "Left unchanged because this is not yours to do: 1." in web.get("/customers").text
+    assert "Not yours to change, so left as they were: 1." in web.get("/customers").text
 
 
 def test_actions_without_their_permission_are_refused(login_as, org, dbsession, make_customer):

@@ -1,4 +1,4 @@
-"""Settings → Customer lists: levels, industries, sizes, sources, and the code pattern."""
+"""Settings → Customer choice lists: levels, industries, sizes, sources, and the code pattern."""
 
 from __future__ import annotations
 
