@@ -8,7 +8,7 @@ from typing import Any
 
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from core.db import utcnow
 from core.i18n import user_timezone
@@ -66,6 +66,8 @@ PAGE_SIZE = 20
 #: Pages beyond this one are not offered (an offset that large is a hand-made address).
 MAX_PAGE = 1000
 UPCOMING_DAYS = 7
+#: The most planned follow-ups "My follow-ups" and its home page card read.
+MINE_LIMIT = 500
 
 
 def back_to(request: Any, customer_id: int) -> HTTPSeeOther:
@@ -282,6 +284,36 @@ def day_bounds(request: Any) -> tuple[dt.datetime, dt.datetime, dt.datetime]:
     return start, end, end + dt.timedelta(days=UPCOMING_DAYS)
 
 
+def due_followups(request: Any, team: bool, until: dt.datetime, limit: int) -> Select[Any]:
+    """Planned follow-ups due before ``until``, soonest first: the user's, or their team's."""
+    identity = request.identity
+    query = (
+        select(FollowUp)
+        .where(
+            FollowUp.state == "planned",
+            live_followups(),
+            followup_scope(request, VIEW),
+            FollowUp.due_at < until,
+        )
+        .order_by(FollowUp.due_at, FollowUp.id)
+        .limit(limit)
+    )
+    if team:
+        members = select(User.id).where(User.team_id.in_(sorted(identity.team_ids)))
+        return query.where(FollowUp.user_id.in_(members))
+    return query.where(FollowUp.user_id == identity.user_id)
+
+
+def due_groups(request: Any, rows: list[FollowUp]) -> list[tuple[str, Any, list[FollowUp]]]:
+    """``rows`` split into overdue, due today and due in the next days."""
+    start, end, _week_end = day_bounds(request)
+    return [
+        ("overdue", _("Overdue"), [f for f in rows if f.due_at < start]),
+        ("today", _("Due today"), [f for f in rows if start <= f.due_at < end]),
+        ("upcoming", _("Next 7 days"), [f for f in rows if end <= f.due_at]),
+    ]
+
+
 @view_config(
     route_name="my_followups", renderer=TEMPLATES + "followup_mine.jinja2", permission=VIEW
 )
@@ -291,29 +323,9 @@ def my_followups(request: Any) -> dict[str, Any]:
     scopes = identity.scopes(VIEW)
     can_team = bool({"team", "all"} & scopes) and bool(identity.team_ids)
     team = can_team and request.GET.get("who") == "team"
-    start, end, week_end = day_bounds(request)
-    query = (
-        select(FollowUp)
-        .where(
-            FollowUp.state == "planned",
-            live_followups(),
-            followup_scope(request, VIEW),
-            FollowUp.due_at < week_end,
-        )
-        .order_by(FollowUp.due_at, FollowUp.id)
-        .limit(500)
-    )
-    if team:
-        members = select(User.id).where(User.team_id.in_(sorted(identity.team_ids)))
-        query = query.where(FollowUp.user_id.in_(members))
-    else:
-        query = query.where(FollowUp.user_id == identity.user_id)
-    rows = list(request.dbsession.scalars(query))
-    groups = [
-        ("overdue", _("Overdue"), [f for f in rows if f.due_at < start]),
-        ("today", _("Due today"), [f for f in rows if start <= f.due_at < end]),
-        ("upcoming", _("Next 7 days"), [f for f in rows if end <= f.due_at]),
-    ]
+    week_end = day_bounds(request)[2]
+    rows = list(request.dbsession.scalars(due_followups(request, team, week_end, MINE_LIMIT)))
+    groups = due_groups(request, rows)
     editable = set(
         request.dbsession.scalars(
             select(FollowUp.id).where(
@@ -340,6 +352,16 @@ def my_followups(request: Any) -> dict[str, Any]:
         "title": title,
         "breadcrumbs": [(title, None)],
     }
+
+
+@view_config(
+    route_name="followups_widget", renderer=TEMPLATES + "followup_widget.jinja2", permission=VIEW
+)
+def followups_widget(request: Any) -> dict[str, Any]:
+    """The home page card: how many of the user's follow-ups are overdue, due today, due soon."""
+    week_end = day_bounds(request)[2]
+    rows = list(request.dbsession.scalars(due_followups(request, False, week_end, MINE_LIMIT)))
+    return {"groups": due_groups(request, rows), "cap": MINE_LIMIT}
 
 
 # -- plans --------------------------------------------------------------------
@@ -475,6 +497,7 @@ def includeme(config: Any) -> None:
     one = r"/follow-ups/{id:\d+}"
     plan = r"/follow-up-plans/{id:\d+}"
     config.add_route("my_followups", "/follow-ups/mine")
+    config.add_route("followups_widget", "/follow-ups/widgets/due")
     config.add_route(
         "customer_followups", customer + "/follow-ups", factory=customer_factory("view")
     )

@@ -374,17 +374,16 @@ def guanxi_search_rebuilders() -> dict[str, Any]:
 
 @hookimpl
 def guanxi_dashboard_widgets(request: Any) -> list[DashboardWidget]:
-    """A card counting the user's customers by status."""
-    if request.identity is None or not request.identity.can(VIEW):
-        return []
-    return [
-        DashboardWidget(
-            key="customers.mine",
-            label=_("My customers"),
-            url=request.route_path("customers_widget"),
-            order=10,
-        )
-    ]
+    """Cards counting the user's customers by status and their follow-ups coming due."""
+    identity = request.identity
+    widgets = []
+    if identity is not None and identity.can(VIEW):
+        url = request.route_path("customers_widget")
+        widgets.append(DashboardWidget("customers.mine", _("My customers"), url, order=10))
+    if identity is not None and identity.can(FOLLOWUP_VIEW):
+        url = request.route_path("followups_widget")
+        widgets.append(DashboardWidget("customers.followups", _("Follow-ups due"), url, order=20))
+    return widgets
 
 
 @hookimpl

@@ -236,6 +236,7 @@ def test_routes_need_the_follow_up_permissions(login_as, org, factory, contact, 
     nobody = login_as(factory.user("nobody", role=None))
     nobody.get(f"/customers/{customer.id}/follow-ups", status=403)
     nobody.get("/follow-ups/mine", status=403)
+    nobody.get("/follow-ups/widgets/due", status=403)
 
 
 def test_service_agents_log_calls_for_any_customer(login_as, org, contact, dbsession, clock):
@@ -290,6 +291,27 @@ def test_my_follow_ups_groups_by_the_users_day(login_as, org, contact, dbsession
     assert "明早的" in sections["upcoming"].text
     assert "下个月的" not in page.text and "别人的" not in page.text
     assert "My team" not in page.text  # representatives have no team view
+
+
+def test_the_home_card_counts_the_users_own_follow_ups_coming_due(
+    login_as, org, contact, dbsession, clock
+):
+    customer = contact.customer
+    rep = org["rep"]
+    planned(dbsession, customer, rep, "昨天的", due=clock.now - dt.timedelta(hours=12))
+    planned(dbsession, customer, rep, "前天的", due=clock.now - dt.timedelta(hours=36))
+    planned(dbsession, customer, rep, "今晚的", due=clock.now + dt.timedelta(hours=13))
+    planned(dbsession, customer, rep, "下个月的", due=clock.now + dt.timedelta(days=30))
+    planned(dbsession, customer, org["other_rep"], "别人的", due=clock.now)
+    web = login_as(rep)
+    assert "/follow-ups/widgets/due" in web.get("/").text
+    card = web.get("/follow-ups/widgets/due").html
+    counts = {
+        key: card.select_one(f'[data-group="{key}"] .h4').text.strip()
+        for key in ("overdue", "today", "upcoming")
+    }
+    assert counts == {"overdue": "2", "today": "1", "upcoming": "0"}
+    assert card.select_one('[data-group="overdue"]')["href"] == "/follow-ups/mine#group-overdue"
 
 
 def test_managers_switch_to_their_teams_follow_ups(login_as, org, contact, dbsession, clock):
