@@ -38,6 +38,8 @@ from plugins.customers.validators import CREDIT_CODE_CHARS, credit_code_check
 
 SEED = 20261125
 CUSTOMERS = 200
+#: Customers entered a second time by someone else (the duplicates page finds them).
+LOOKALIKES = 3
 ZONE = ZoneInfo("Asia/Shanghai")
 STATUSES = {"potential": 25, "active": 65, "at_risk": 6, "churned": 4}
 SATISFACTION = {"active": (3, 5), "at_risk": (2, 3), "churned": (1, 3)}
@@ -88,7 +90,8 @@ def load_demo_customers(session: Session, users: dict[str, Any], locale: str = "
         return 0
     demo = _Demo(session, users, reps, english=locale == "en")
     customers = demo.customers()
-    for customer in customers:
+    lookalikes = demo.lookalikes(customers)
+    for customer in customers + lookalikes:
         demo.contacts(customer)
     session.flush()
     for customer in customers:
@@ -96,7 +99,7 @@ def load_demo_customers(session: Session, users: dict[str, Any], locale: str = "
     demo.number_records()
     session.flush()
     demo.tag(customers)
-    return len(customers)
+    return len(customers) + len(lookalikes)
 
 
 def _has_role(user: User, key: str) -> bool:
@@ -286,6 +289,34 @@ class _Demo:
         if self.english:
             return f"No. {number} {street[1]}"
         return f"{district.name}{street[0]}{number}号"
+
+    def lookalikes(self, customers: list[Customer]) -> list[Customer]:
+        """Companies entered twice by different people (by their short name, with the same
+        phone and e-mail, just now and with no history yet), for the duplicates page to find
+        and an administrator to merge."""
+        companies = [c for c in customers if c.kind == "company" and c.short_name and c.email]
+        made = []
+        for original in self.rng.sample(companies, LOOKALIKES):
+            copy = Customer(
+                code=next_code(self.session, self.today),
+                name=original.short_name,
+                kind="company",
+                level="normal",
+                status="potential",
+                phone=original.phone,
+                email=original.email,
+                province_code=original.province_code,
+                city_code=original.city_code,
+                created_at=self.now - dt.timedelta(days=self.rng.randint(3, 15)),
+                custom={},
+            )
+            copy.updated_at = copy.created_at
+            others = [rep for rep in self.reps if rep.id != original.owner_id]
+            assign_owner(copy, self.rng.choice(others or self.reps))
+            self.session.add(copy)
+            made.append(copy)
+        self.session.flush()
+        return made
 
     def owner(self, province: str, level: str) -> User:
         """A representative looking after ``province``; managers keep some big accounts."""

@@ -1,4 +1,4 @@
-"""Settings → Customer choice lists: the level, industry, size and source lists, and the code pattern.
+"""Settings → Customer choice lists: levels, industries, sizes, sources, and the code pattern.
 
 Administrators add entries, rename them in the three languages, order them,
 retire them (customers keep a retired entry; forms stop offering it) and

@@ -41,6 +41,7 @@ def test_the_demo_is_a_consistent_company_with_a_year_of_history(demo, dbsession
     users = demo()
     assert {username for username, *_rest in DEMO_USERS} <= set(users)
     assert_a_believable_company(dbsession)
+    assert_some_were_entered_twice(dbsession)
     assert_the_invariants_hold(dbsession)
     assert_everybody_is_searchable(dbsession)
 
@@ -69,6 +70,16 @@ def assert_a_believable_company(dbsession):
     groups = {tag.group for tag in dbsession.scalars(select(Tag).where(Tag.group.is_not(None)))}
     assert {"行业", "区域", "渠道"} <= groups
     assert count(dbsession, customer_tags) >= 200
+
+
+def assert_some_were_entered_twice(dbsession):
+    """A few companies were entered again by someone else: the duplicates page has work."""
+    phones = Counter(dbsession.scalars(select(Customer.phone).where(Customer.phone.is_not(None))))
+    twice = [phone for phone, times in phones.items() if times > 1]
+    assert len(twice) >= 3
+    for phone in twice:
+        owners = dbsession.scalars(select(Customer.owner_id).where(Customer.phone == phone))
+        assert len(set(owners)) > 1
 
 
 def assert_the_invariants_hold(dbsession):
