@@ -171,6 +171,9 @@ def test_pause_churn_keeps_the_status_and_sets_the_check_date(
     event = dbsession.scalars(select(ChurnEvent).where(ChurnEvent.action == "paused")).one()
     assert event.measure == "总经理亲自拜访" and event.user_id == org["rep"].id
     assert "No order for 180 days" in web.get(f"/customers/{at_risk.id}/churn").text
+    # The list shows the measure as the latest step, without opening the history.
+    latest = web.get("/churn").html.select_one(f'tr[data-customer="{at_risk.id}"] [data-measure]')
+    assert latest is not None and latest.text == "总经理亲自拜访"
 
 
 def test_confirm_churn_needs_a_reason(login_as, org, at_risk, dbsession):
