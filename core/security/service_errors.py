@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from pyramid.i18n import TranslationString
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 
 class Refused(Exception):
@@ -26,3 +29,23 @@ class ConflictError(Exception):
     def __init__(self, record: Any) -> None:
         self.record = record
         super().__init__(f"{type(record).__name__} {record.id} was changed meanwhile")
+
+
+def check_version(record: Any, expected: int) -> None:
+    """Raise ``ConflictError`` when the version the user saw is not the stored one."""
+    if expected != record.version:
+        raise ConflictError(record)
+
+
+@contextmanager
+def savepoint(session: Session, record: Any) -> Iterator[None]:
+    """Run the block in a savepoint, flushed at its end, so that a refused change changes nothing.
+
+    A stale version of ``record`` (somebody saved it meanwhile) raises ``ConflictError``.
+    """
+    try:
+        with session.begin_nested():
+            yield
+            session.flush()
+    except StaleDataError as exc:
+        raise ConflictError(record) from exc
