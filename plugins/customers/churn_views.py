@@ -37,15 +37,8 @@ from plugins.customers.churn import (
 from plugins.customers.churn_forms import ChurnRulesForm, ConfirmForm, PauseForm, ReactivateForm
 from plugins.customers.churn_models import CHURN_ACTIONS, ChurnEvent
 from plugins.customers.models import Customer
-from plugins.customers.service import (
-    EDIT_STATUS,
-    RECORD_TYPE,
-    VIEW,
-    check_version,
-    live_customers,
-    scoped,
-)
-from plugins.customers.views import display_helpers, may
+from plugins.customers.service import EDIT_STATUS, RECORD_TYPE, VIEW, live_customers, scoped
+from plugins.customers.views import back_to_customer, customer_form_page, display_helpers, may
 
 TEMPLATES = "plugins.customers:templates/customers/"
 PAGE_SIZE = 50
@@ -217,25 +210,10 @@ def action_page(
     """Show an action's form, or apply it and go back to the customer with ``done`` flashed."""
     if form.version.data is None:
         form.version.data = str(customer.version)
-
-    def save() -> None:
-        check_version(customer, parse_id(str(form.version.data or "")) or 0)
-        apply()
-
-    if request.method == "POST" and save_form(request, form, save, customer) is not None:
+    if save_form(request, form, apply, customer, versioned=True) is not None:
         request.flash(done, name=customer.name)
-        return HTTPSeeOther(request.route_path("customer_detail", id=customer.id))
-    return {
-        "form": form,
-        "customer": customer,
-        "title": request.translate(title),
-        "action_url": request.path,
-        "breadcrumbs": [
-            (request.translate(_("Customers")), request.route_path("customers")),
-            (customer.name, request.route_path("customer_detail", id=customer.id)),
-            (request.translate(title), None),
-        ],
-    }
+        return back_to_customer(request, customer.id)
+    return customer_form_page(request, form, customer, title, action_url=request.path)
 
 
 def bound(request: Any, form_class: type) -> Any:

@@ -9,13 +9,7 @@ from pyramid.view import view_config
 
 from core.customfields.forms import custom_values, with_custom_fields
 from core.security.scopes import RecordContext
-from core.security.service_errors import ConflictError, Refused
-from core.web.form_feedback import (
-    conflict_message,
-    flash_refusal,
-    show_refusal,
-    submitted_version,
-)
+from core.web.form_feedback import posted_action, save_form
 from plugins.customers import _
 from plugins.customers.contact_forms import ContactForm
 from plugins.customers.contacts import (
@@ -24,7 +18,6 @@ from plugins.customers.contacts import (
     CONTACT_EDIT,
     CONTACT_VIEW,
     RECORD_TYPE,
-    check_version,
     contact_factory,
     contacts_of,
     customer_factory,
@@ -35,13 +28,9 @@ from plugins.customers.contacts import (
 )
 from plugins.customers.models import CHANNELS, Contact, Customer
 from plugins.customers.service import display_phone
+from plugins.customers.views import back_to_customer, customer_form_page
 
 TEMPLATES = "plugins.customers:templates/customers/"
-
-
-def back_to(request: Any, customer_id: int) -> HTTPSeeOther:
-    """Back to the customer's page (its first tab lists the contacts)."""
-    return HTTPSeeOther(request.route_path("customer_detail", id=customer_id))
 
 
 @view_config(
@@ -69,20 +58,23 @@ def bound_form(request: Any, contact: Contact | None) -> tuple[ContactForm, list
     return form_class(request, post, obj=contact), definitions  # type: ignore[return-value]
 
 
+def saved(request: Any, form: ContactForm, definitions: list[Any], contact: Contact) -> bool:
+    """Save ``contact`` from a valid POSTed form; whether it was (else the form shows why).
+
+    A stored contact is saved only at the version the form was loaded at.
+    """
+
+    def save() -> None:
+        custom = custom_values(form, definitions)
+        write_contact(request.dbsession, contact, form.values(), custom)
+
+    return save_form(request, form, save, contact, versioned=True) is not None
+
+
 def form_page(request: Any, form: ContactForm, customer: Customer, contact: Contact | None) -> dict:
     """The template data of the create and edit pages."""
     title = _("Edit ${name}", mapping={"name": contact.name}) if contact else _("New contact")
-    return {
-        "form": form,
-        "customer": customer,
-        "contact": contact,
-        "title": request.translate(title),
-        "breadcrumbs": [
-            (request.translate(_("Customers")), request.route_path("customers")),
-            (customer.name, request.route_path("customer_detail", id=customer.id)),
-            (request.translate(title), None),
-        ],
-    }
+    return customer_form_page(request, form, customer, title, contact=contact)
 
 
 @view_config(
@@ -94,17 +86,10 @@ def contact_new(context: RecordContext, request: Any) -> Any:
     """Add a contact to a customer the user may edit (the first one becomes primary)."""
     customer = context.record
     form, definitions = bound_form(request, None)
-    if request.method == "POST" and form.validate():
-        contact = Contact(customer_id=customer.id, custom={})
-        try:
-            write_contact(
-                request.dbsession, contact, form.values(), custom_values(form, definitions)
-            )
-        except Refused as refused:
-            show_refusal(form, refused)
-        else:
-            request.flash(_("Contact ${name} is added."), name=contact.name)
-            return back_to(request, customer.id)
+    contact = Contact(customer_id=customer.id, custom={})
+    if saved(request, form, definitions, contact):
+        request.flash(_("Contact ${name} is added."), name=contact.name)
+        return back_to_customer(request, customer.id)
     return form_page(request, form, customer, None)
 
 
@@ -115,61 +100,28 @@ def contact_edit(context: RecordContext, request: Any) -> Any:
     """Edit a contact; saving over somebody else's newer changes is refused."""
     contact = context.record
     form, definitions = bound_form(request, contact)
-    if request.method == "POST" and form.validate():
-        try:
-            check_version(contact, submitted_version(form))
-            write_contact(
-                request.dbsession, contact, form.values(), custom_values(form, definitions)
-            )
-        except ConflictError:
-            form.form_errors.append(conflict_message(request, contact))
-            form.version.data = str(contact.version)
-        except Refused as refused:
-            show_refusal(form, refused)
-        else:
-            request.flash(_("Contact ${name} is saved."), name=contact.name)
-            return back_to(request, contact.customer_id)
+    if saved(request, form, definitions, contact):
+        request.flash(_("Contact ${name} is saved."), name=contact.name)
+        return back_to_customer(request, contact.customer_id)
     return form_page(request, form, contact.customer, contact)
-
-
-def posted_version_matches(request: Any, contact: Contact) -> bool:
-    """Whether the posted ``version`` is the stored one (else a message is flashed)."""
-    if request.POST.get("version") == str(contact.version):
-        return True
-    request.flash(conflict_message(request, contact), "danger")
-    return False
 
 
 @view_config(route_name="contact_primary", request_method="POST", permission=CONTACT_EDIT)
 def contact_primary(context: RecordContext, request: Any) -> HTTPSeeOther:
     """Make this contact the customer's primary contact."""
     contact = context.record
-    if posted_version_matches(request, contact):
-        try:
-            make_primary(request.dbsession, contact)
-        except ConflictError:
-            request.flash(conflict_message(request, contact), "danger")
-        except Refused as refused:
-            flash_refusal(request, refused)
-        else:
-            request.flash(_("${name} is now the primary contact."), name=contact.name)
-    return back_to(request, contact.customer_id)
+    if posted_action(request, contact, lambda: make_primary(request.dbsession, contact)):
+        request.flash(_("${name} is now the primary contact."), name=contact.name)
+    return back_to_customer(request, contact.customer_id)
 
 
 @view_config(route_name="contact_delete", request_method="POST", permission=CONTACT_DELETE)
 def contact_delete(context: RecordContext, request: Any) -> HTTPSeeOther:
     """Delete a contact; when it was primary, the next oldest becomes primary."""
     contact = context.record
-    if posted_version_matches(request, contact):
-        try:
-            delete_contact(request.dbsession, contact)
-        except ConflictError:
-            request.flash(conflict_message(request, contact), "danger")
-        except Refused as refused:
-            flash_refusal(request, refused)
-        else:
-            request.flash(_("Contact ${name} is deleted."), "warning", name=contact.name)
-    return back_to(request, contact.customer_id)
+    if posted_action(request, contact, lambda: delete_contact(request.dbsession, contact)):
+        request.flash(_("Contact ${name} is deleted."), "warning", name=contact.name)
+    return back_to_customer(request, contact.customer_id)
 
 
 def includeme(config: Any) -> None:

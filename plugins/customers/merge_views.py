@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 from sqlalchemy import select
 
@@ -46,7 +46,14 @@ from plugins.customers.service import (
     scoped,
     text_match,
 )
-from plugins.customers.views import MAX_QUERY, TEMPLATES, display_helpers, place
+from plugins.customers.views import (
+    MAX_QUERY,
+    TEMPLATES,
+    back_to_customer,
+    customer_crumbs,
+    display_helpers,
+    place,
+)
 
 #: Customers offered by the search of the "merge with…" page.
 SEARCH_LIMIT = 20
@@ -124,11 +131,8 @@ def candidates(request: Any, kept: Customer, query: str) -> list[Customer]:
 
 
 def crumbs(request: Any, kept: Customer) -> list[tuple[str, str | None]]:
-    return [
-        (request.translate(_("Customers")), request.route_path("customers")),
-        (kept.name, request.route_path("customer_detail", id=kept.id)),
-        (request.translate(_("Merge")), None),
-    ]
+    """Customers › the kept customer › Merge."""
+    return customer_crumbs(request, kept, request.translate(_("Merge")))
 
 
 def pick_page(request: Any, kept: Customer) -> dict[str, Any]:
@@ -179,7 +183,7 @@ def merge_page(context: RecordContext, request: Any) -> Any:
                 kept=kept.name,
                 count=sum(counts.values()),
             )
-            return HTTPSeeOther(request.route_path("customer_detail", id=kept.id))
+            return back_to_customer(request, kept.id)
     return {
         "kept": kept,
         "other": other,

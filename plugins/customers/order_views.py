@@ -20,9 +20,8 @@ from core.api.problems import ProblemError
 from core.db import utcnow
 from core.i18n import user_timezone
 from core.security.scopes import RecordContext
-from core.security.service_errors import ConflictError, Refused
 from core.validation import parse_id
-from core.web.form_feedback import conflict_message, show_refusal, submitted_version
+from core.web.form_feedback import posted_action, save_form
 from plugins.customers import _
 from plugins.customers.connector import BUILTIN
 from plugins.customers.contracts import (
@@ -43,7 +42,6 @@ from plugins.customers.orders import (
     ORDER_DELETE,
     ORDER_EDIT,
     ORDER_VIEW,
-    check_version,
     customer_factory,
     customer_ids,
     line_total,
@@ -55,6 +53,7 @@ from plugins.customers.orders import (
     write_order,
 )
 from plugins.customers.service import company_year, text_match
+from plugins.customers.views import back_to_customer, customer_crumbs, customer_form_page
 
 log = logging.getLogger(__name__)
 TEMPLATES = "plugins.customers:templates/customers/"
@@ -94,28 +93,6 @@ def permissions(request: Any, customer: Customer) -> dict[str, bool]:
         "can_edit": may_orders(request, customer, ORDER_EDIT),
         "can_delete": may_orders(request, customer, ORDER_DELETE),
     }
-
-
-def crumbs(request: Any, customer: Customer, title: str) -> list[tuple[str, str | None]]:
-    """Customers › the customer › ``title``."""
-    return [
-        (request.translate(_("Customers")), request.route_path("customers")),
-        (customer.name, request.route_path("customer_detail", id=customer.id)),
-        (title, None),
-    ]
-
-
-def back_to(request: Any, customer_id: int) -> HTTPSeeOther:
-    """Back to the customer's page."""
-    return HTTPSeeOther(request.route_path("customer_detail", id=customer_id))
-
-
-def posted_version_matches(request: Any, record: Any) -> bool:
-    """Whether the posted ``version`` is the stored one (else a message is flashed)."""
-    if request.POST.get("version") == str(record.version):
-        return True
-    request.flash(conflict_message(request, record), "danger")
-    return False
 
 
 # -- the tab ----------------------------------------------------------------------------
@@ -203,31 +180,16 @@ def line_button(form: OrderForm, request: Any) -> bool:
 def order_page(request: Any, form: OrderForm, customer: Customer, order: Order | None) -> dict:
     """The template data of the order create and edit pages."""
     title = _("Edit order ${number}", mapping={"number": order.number}) if order else _("New order")
-    return {
-        "form": form,
-        "customer": customer,
-        "order": order,
-        "title": request.translate(title),
-        "breadcrumbs": crumbs(request, customer, request.translate(title)),
-    }
+    return customer_form_page(request, form, customer, title, order=order)
 
 
-def save_order(request: Any, form: OrderForm, order: Order, check: bool) -> bool:
+def save_order(request: Any, form: OrderForm, order: Order) -> bool:
     """Validate and save; refusals and conflicts go onto the form. True when saved."""
-    if not form.validate():
-        return False
-    try:
-        if check:
-            check_version(order, submitted_version(form))
+
+    def save() -> None:
         write_order(request, order, form.values(), form.line_values())
-    except ConflictError:
-        form.form_errors.append(conflict_message(request, order))
-        form.version.data = str(order.version)
-        return False
-    except Refused as refused:
-        show_refusal(form, refused)
-        return False
-    return True
+
+    return save_form(request, form, save, order, versioned=True) is not None
 
 
 @view_config(
@@ -241,7 +203,7 @@ def order_new(context: RecordContext, request: Any) -> Any:
     form = order_form(request, None)
     if request.method == "POST" and not line_button(form, request):
         order = Order(customer_id=customer.id, custom={})
-        if save_order(request, form, order, check=False):
+        if save_order(request, form, order):
             request.flash(_("Order ${number} is saved."), number=order.number)
             return HTTPSeeOther(request.route_path("order_detail", id=order.id))
     return order_page(request, form, customer, None)
@@ -255,7 +217,7 @@ def order_edit(context: RecordContext, request: Any) -> Any:
     order = context.record
     form = order_form(request, order)
     pressed = request.method == "POST" and line_button(form, request)
-    if request.method == "POST" and not pressed and save_order(request, form, order, check=True):
+    if request.method == "POST" and not pressed and save_order(request, form, order):
         request.flash(_("Order ${number} is saved."), number=order.number)
         return HTTPSeeOther(request.route_path("order_detail", id=order.id))
     return order_page(request, form, order.customer, order)
@@ -274,7 +236,7 @@ def order_detail(context: RecordContext, request: Any) -> dict[str, Any]:
         "contracts": contracts_covering(request.dbsession, order),
         "line_total": line_total,
         "title": title,
-        "breadcrumbs": crumbs(request, order.customer, title),
+        "breadcrumbs": customer_crumbs(request, order.customer, title),
         **permissions(request, order.customer),
         **labels(request),
     }
@@ -288,14 +250,9 @@ def order_delete(context: RecordContext, request: Any) -> HTTPSeeOther:
 
 def deleted(request: Any, record: Order | Contract, message: Any) -> HTTPSeeOther:
     """Soft-delete ``record`` if the posted version is current; back to its customer."""
-    if posted_version_matches(request, record):
-        try:
-            soft_delete(request.dbsession, record)
-        except ConflictError:
-            request.flash(conflict_message(request, record), "danger")
-        else:
-            request.flash(message, "warning", number=record.number)
-    return back_to(request, record.customer_id)
+    if posted_action(request, record, lambda: soft_delete(request.dbsession, record)):
+        request.flash(message, "warning", number=record.number)
+    return back_to_customer(request, record.customer_id)
 
 
 # -- the order list ---------------------------------------------------------------------
@@ -406,31 +363,16 @@ def contract_page(
         if contract
         else _("New contract")
     )
-    return {
-        "form": form,
-        "customer": customer,
-        "contract": contract,
-        "title": request.translate(title),
-        "breadcrumbs": crumbs(request, customer, request.translate(title)),
-    }
+    return customer_form_page(request, form, customer, title, contract=contract)
 
 
-def save_contract(request: Any, form: ContractForm, contract: Contract, check: bool) -> bool:
+def save_contract(request: Any, form: ContractForm, contract: Contract) -> bool:
     """Validate and save; refusals and conflicts go onto the form. True when saved."""
-    if request.method != "POST" or not form.validate():
-        return False
-    try:
-        if check:
-            check_version(contract, submitted_version(form))
+
+    def save() -> None:
         write_contract(request, contract, form.values(), form.order_ids.data or [])
-    except ConflictError:
-        form.form_errors.append(conflict_message(request, contract))
-        form.version.data = str(contract.version)
-        return False
-    except Refused as refused:
-        show_refusal(form, refused)
-        return False
-    return True
+
+    return save_form(request, form, save, contract, versioned=True) is not None
 
 
 @view_config(
@@ -443,7 +385,7 @@ def contract_new(context: RecordContext, request: Any) -> Any:
     customer = context.record
     form = contract_form(request, customer, None)
     contract = Contract(customer_id=customer.id, custom={})
-    if save_contract(request, form, contract, check=False):
+    if save_contract(request, form, contract):
         request.flash(_("Contract ${number} is saved."), number=contract.number)
         return HTTPSeeOther(request.route_path("contract_detail", id=contract.id))
     return contract_page(request, form, customer, None)
@@ -456,7 +398,7 @@ def contract_edit(context: RecordContext, request: Any) -> Any:
     """Edit a contract; saving over somebody else's newer changes is refused."""
     contract = context.record
     form = contract_form(request, contract.customer, contract)
-    if save_contract(request, form, contract, check=True):
+    if save_contract(request, form, contract):
         request.flash(_("Contract ${number} is saved."), number=contract.number)
         return HTTPSeeOther(request.route_path("contract_detail", id=contract.id))
     return contract_page(request, form, contract.customer, contract)
@@ -476,7 +418,7 @@ def contract_detail(context: RecordContext, request: Any) -> dict[str, Any]:
         "customer": contract.customer,
         "orders": [order for order in contract.orders if order.deleted_at is None],
         "title": title,
-        "breadcrumbs": crumbs(request, contract.customer, title),
+        "breadcrumbs": customer_crumbs(request, contract.customer, title),
         **permissions(request, contract.customer),
         **labels(request),
     }

@@ -20,7 +20,7 @@ from plugins.customers.transfer import (
     owner_choices,
     transfer_customers,
 )
-from plugins.customers.views import TEMPLATES, may
+from plugins.customers.views import TEMPLATES, back_to_customer, customer_crumbs, may
 
 
 def open_follow_ups(request: Any, customer: Customer) -> int:
@@ -57,7 +57,7 @@ def transfer_page(context: RecordContext, request: Any) -> Any:
                 _("${name} is transferred to ${owner}."), name=customer.name, owner=owner.name
             )
             if may(request, customer, VIEW):
-                return HTTPSeeOther(request.route_path("customer_detail", id=customer.id))
+                return back_to_customer(request, customer.id)
             return HTTPSeeOther(request.route_path("customers"))
     return {
         "customer": customer,
@@ -65,11 +65,7 @@ def transfer_page(context: RecordContext, request: Any) -> Any:
         "chosen": request.POST.get("owner_id", ""),
         "follow_ups": open_follow_ups(request, customer),
         "error": error,
-        "breadcrumbs": [
-            (request.translate(_("Customers")), request.route_path("customers")),
-            (customer.name, request.route_path("customer_detail", id=customer.id)),
-            (request.translate(_("Transfer")), None),
-        ],
+        "breadcrumbs": customer_crumbs(request, customer, request.translate(_("Transfer"))),
     }
 
 

@@ -16,9 +16,8 @@ from core.events import emit
 from core.security.policy import AUTHENTICATED
 from core.security.regions import MUNICIPAL_CITY
 from core.security.scopes import RecordContext, in_scope, record_factory
-from core.security.service_errors import ConflictError, Refused
 from core.validation import parse_id
-from core.web.form_feedback import conflict_message, show_refusal, submitted_version
+from core.web.form_feedback import save_form
 from core.web.saved_views import VIEW_PARAM, SavedList, register_list, tabs
 from plugins.customers import _, followups
 from plugins.customers.bulk_views import bulk_context, undo_offer
@@ -65,7 +64,6 @@ from plugins.customers.service import (
     EDIT,
     RECORD_TYPE,
     VIEW,
-    check_version,
     display_phone,
     live_customers,
     people_in_scope,
@@ -117,6 +115,34 @@ def may(request: Any, customer: Customer, permission: str) -> bool:
     return identity.can(permission) and in_scope(
         request.dbsession, identity, request.record_types[RECORD_TYPE], customer.id, permission
     )
+
+
+def back_to_customer(request: Any, customer_id: int) -> HTTPSeeOther:
+    """Back to the customer's page."""
+    return HTTPSeeOther(request.route_path("customer_detail", id=customer_id))
+
+
+def customer_crumbs(request: Any, customer: Customer, title: str) -> list[tuple[str, str | None]]:
+    """Customers › the customer › ``title`` (translated)."""
+    return [
+        (request.translate(_("Customers")), request.route_path("customers")),
+        (customer.name, request.route_path("customer_detail", id=customer.id)),
+        (title, None),
+    ]
+
+
+def customer_form_page(
+    request: Any, form: Any, customer: Customer, title: Any, **extra: Any
+) -> dict[str, Any]:
+    """The template data of a form page below a customer (a contact, an order, a plan…)."""
+    shown = request.translate(title)
+    return {
+        "form": form,
+        "customer": customer,
+        "title": shown,
+        "breadcrumbs": customer_crumbs(request, customer, shown),
+        **extra,
+    }
 
 
 def deleted_factory(request: Any) -> RecordContext:
@@ -331,15 +357,15 @@ def customer_new(request: Any) -> Any:
         form.owner_id.data = request.identity.user_id
     elif form.validate() and not (duplicates := unconfirmed_duplicates(request, form.values())):
         customer = Customer(custom={})
-        try:
+
+        def save() -> None:
             write(request, customer, form.values(), CREATE, custom_values(form, definitions))
-        except Refused as refused:
-            show_refusal(form, refused)
-        else:
+
+        if save_form(request, form, save, customer, validated=True) is not None:
             save_form_tags(request, customer, form, may(request, customer, EDIT))
             emit(request, "customer.created", id=customer.id, code=customer.code)
             request.flash(_("Customer ${name} is created."), name=customer.name)
-            return HTTPSeeOther(request.route_path("customer_detail", id=customer.id))
+            return back_to_customer(request, customer.id)
     return form_page(request, form, None, duplicates=duplicates)
 
 
@@ -373,25 +399,27 @@ def customer_edit(context: RecordContext, request: Any) -> Any:
         )
     ):
         custom = custom_values(form, definitions) if CUSTOM in fields else None
-        try:
-            check_version(customer, submitted_version(form))
-            write(
-                request,
-                customer,
-                kept(customer, form.values(), fields),
-                save_permission(fields),
-                custom,
-            )
-        except ConflictError:
-            form.form_errors.append(conflict_message(request, customer))
-            form.version.data = str(customer.version)
-            conflicts = differing_values(form, customer)
-        except Refused as refused:
-            show_refusal(form, refused)
-        else:
+
+        def save() -> None:
+            values = kept(customer, form.values(), fields)
+            write(request, customer, values, save_permission(fields), custom)
+
+        def show_differences() -> None:
+            conflicts.update(differing_values(form, customer))
+
+        saved = save_form(
+            request,
+            form,
+            save,
+            customer,
+            versioned=True,
+            validated=True,
+            on_conflict=show_differences,
+        )
+        if saved is not None:
             save_form_tags(request, customer, form, may(request, customer, EDIT))
             request.flash(_("Customer ${name} is saved."), name=customer.name)
-            return HTTPSeeOther(request.route_path("customer_detail", id=customer.id))
+            return back_to_customer(request, customer.id)
     return form_page(request, form, customer, conflicts=conflicts, duplicates=duplicates)
 
 
@@ -413,7 +441,7 @@ def customer_restore(context: RecordContext, request: Any) -> HTTPSeeOther:
     customer = context.record
     customer.deleted_at = None
     request.flash(_("Customer ${name} is restored."), name=customer.name)
-    return HTTPSeeOther(request.route_path("customer_detail", id=customer.id))
+    return back_to_customer(request, customer.id)
 
 
 # -- home card ----------------------------------------------------------------------
