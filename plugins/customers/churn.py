@@ -17,10 +17,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from core.db import utcnow
-from core.security.service_errors import ConflictError, Refused
+from core.security.service_errors import Refused, savepoint
 from core.settings_store import get_setting, set_setting
 from plugins.customers import _
 from plugins.customers.churn_models import ChurnEvent
@@ -159,16 +158,6 @@ def record(session: Session, customer: Customer, action: str, **values: Any) -> 
     return event
 
 
-def _apply(session: Session, customer: Customer, change: Any) -> None:
-    """Run ``change`` in a savepoint; a concurrent save of the customer changes nothing."""
-    try:
-        with session.begin_nested():
-            change()
-            session.flush()
-    except StaleDataError as exc:
-        raise ConflictError(customer) from exc
-
-
 def pause_churn(
     session: Session, customer: Customer, user_id: int, measure: str, check_on: dt.date
 ) -> None:
@@ -176,11 +165,9 @@ def pause_churn(
     if customer.status != "at_risk":
         raise Refused({"": [NOT_AT_RISK]})
 
-    def change() -> None:
+    with savepoint(session, customer):
         customer.churn_check_on = check_on
         record(session, customer, "paused", user_id=user_id, measure=measure, check_on=check_on)
-
-    _apply(session, customer, change)
 
 
 def confirm_churn(session: Session, customer: Customer, user_id: int, reason: str) -> None:
@@ -188,12 +175,10 @@ def confirm_churn(session: Session, customer: Customer, user_id: int, reason: st
     if customer.status != "at_risk":
         raise Refused({"": [NOT_AT_RISK]})
 
-    def change() -> None:
+    with savepoint(session, customer):
         customer.status = "churned"
         customer.churn_check_on = None
         record(session, customer, "confirmed", user_id=user_id, reason=reason)
-
-    _apply(session, customer, change)
 
 
 def reactivate(session: Session, customer: Customer, user_id: int, note: str) -> None:
@@ -201,13 +186,11 @@ def reactivate(session: Session, customer: Customer, user_id: int, note: str) ->
     if customer.status not in CHURN_STATUSES:
         raise Refused({"": [NOT_IN_CHURN]})
 
-    def change() -> None:
+    with savepoint(session, customer):
         customer.status = "active"
         customer.churn_check_on = None
         set_system_tag(session, customer, CHURN_WARNING, present=False)
         record(session, customer, "reactivated", user_id=user_id, reason=note)
-
-    _apply(session, customer, change)
 
 
 def days_since(moment: dt.datetime | None, now: dt.datetime | None = None) -> int | None:

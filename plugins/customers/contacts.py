@@ -15,21 +15,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from core.customfields.service import set_custom_values
 from core.db import utcnow
-from core.security.scopes import RecordContext
-from core.security.service_errors import ConflictError, Refused
+from core.security.service_errors import Refused, savepoint
 from core.validation import parse_id
 from plugins.customers import _
 from plugins.customers.models import Contact, Customer
 from plugins.customers.service import RECORD_TYPE as CUSTOMER
-from plugins.customers.service import VIEW, live_customers, scoped
+from plugins.customers.service import VIEW, live_customers, route_factory, scoped
 
 RECORD_TYPE = "contact"
 PREFIX = "customers.contact"
@@ -89,31 +86,18 @@ def find_contact(request: Any, raw_id: Any, permission: str) -> Contact | None:
     return request.dbsession.scalars(query).first()
 
 
-def route_record_type(request: Any, name: str) -> Any:
-    """The record type ``name`` for a route context: 404 when its module is disabled.
-
-    Without a login it raises 403 (the login page, or a 401), not a misleading 404.
-    """
-    record_type = request.record_types.get(name)
-    if record_type is None:
-        raise HTTPNotFound()
-    if request.identity is None:
-        raise HTTPForbidden()
-    return record_type
-
-
 def contact_factory(action: str) -> Any:
     """A route context factory loading contact ``{id}`` within the customer scope, else 404."""
-    permission = f"{PREFIX}.{action}"
+    return route_factory(RECORD_TYPE, find_contact, f"{PREFIX}.{action}", granted=False)
 
-    def factory(request: Any) -> RecordContext:
-        record_type = route_record_type(request, RECORD_TYPE)
-        contact = find_contact(request, request.matchdict.get("id"), permission)
-        if contact is None:
-            raise HTTPNotFound()
-        return RecordContext(contact, record_type)
 
-    return factory
+def find_customer(request: Any, raw_id: Any, permission: str) -> Customer | None:
+    """The customer ``raw_id`` if the user may view it and ``permission`` reaches its contacts."""
+    customer_id = parse_id(raw_id)
+    query = select(Customer).where(
+        Customer.id == customer_id, contact_customers(request, permission)
+    )
+    return None if customer_id is None else request.dbsession.scalars(query).first()
 
 
 def customer_factory(action: str) -> Any:
@@ -121,20 +105,7 @@ def customer_factory(action: str) -> Any:
 
     The customer must be one the user may view and ``customers.contact.<action>`` reach.
     """
-    permission = f"{PREFIX}.{action}"
-
-    def factory(request: Any) -> RecordContext:
-        record_type = route_record_type(request, CUSTOMER)
-        customer_id = parse_id(request.matchdict.get("id"))
-        query = select(Customer).where(
-            Customer.id == customer_id, contact_customers(request, permission)
-        )
-        customer = None if customer_id is None else request.dbsession.scalars(query).first()
-        if customer is None:
-            raise HTTPNotFound()
-        return RecordContext(customer, record_type)
-
-    return factory
+    return route_factory(CUSTOMER, find_customer, f"{PREFIX}.{action}", granted=False)
 
 
 def may_contacts(request: Any, customer: Customer, permission: str) -> bool:
@@ -145,12 +116,6 @@ def may_contacts(request: Any, customer: Customer, permission: str) -> bool:
         Customer.id == customer.id, contact_customers(request, permission)
     )
     return request.dbsession.execute(query).first() is not None
-
-
-def check_version(contact: Contact, expected: int) -> None:
-    """Raise ``ConflictError`` when the version the user saw is not the stored one."""
-    if expected != contact.version:
-        raise ConflictError(contact)
 
 
 def _drop_primary(session: Session, customer_id: int, keep: Contact) -> None:
@@ -167,11 +132,8 @@ def _drop_primary(session: Session, customer_id: int, keep: Contact) -> None:
 def _save(session: Session, contact: Contact, change: Any) -> None:
     """Run ``change`` in a savepoint; a stale version or a primary race changes nothing."""
     try:
-        with session.begin_nested():
+        with savepoint(session, contact):
             change()
-            session.flush()
-    except StaleDataError as exc:
-        raise ConflictError(contact) from exc
     except IntegrityError as exc:
         raise Refused({"": [PRIMARY_RACE]}) from exc
 

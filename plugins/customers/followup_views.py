@@ -4,9 +4,10 @@ plans, and attachment downloads.  Every route checks the customer's scope (else 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import Select, select
 
@@ -14,9 +15,8 @@ from core.db import utcnow
 from core.i18n import user_timezone
 from core.security.models import User
 from core.security.scopes import RecordContext
-from core.security.service_errors import ConflictError, Refused
 from core.validation import parse_id
-from core.web.form_feedback import conflict_message, flash_refusal, show_refusal, submitted_version
+from core.web.form_feedback import posted_action, save_form
 from core.web.views import safe_next
 from plugins.customers import _
 from plugins.customers.attachments import (
@@ -42,7 +42,6 @@ from plugins.customers.followups import (
     EDIT,
     VIEW,
     cancel_followup,
-    check_version,
     customer_factory,
     customers_reached,
     delete_followup,
@@ -59,7 +58,8 @@ from plugins.customers.followups import (
 )
 from plugins.customers.models import Customer
 from plugins.customers.service import RECORD_TYPE as CUSTOMER
-from plugins.customers.service import people_in_scope
+from plugins.customers.service import people_in_scope, route_factory
+from plugins.customers.views import customer_form_page
 
 TEMPLATES = "plugins.customers:templates/customers/"
 PAGE_SIZE = 20
@@ -122,44 +122,43 @@ def form_page(
 ) -> dict[str, Any]:
     """The template data of the log and edit pages."""
     rules = limits(request.registry.settings)
-    return {
-        "form": form,
-        "customer": customer,
-        "followup": followup,
-        "attachments": live_attachments(followup) if followup and followup.id else [],
-        "can_delete_files": followup is not None and may(request, customer.id, "edit"),
-        "max_files": rules.max_files,
-        "max_mb": rules.max_bytes // (1024 * 1024),
-        "next": safe_next(request.params.get("next"), ""),
-        "title": request.translate(title),
-        "breadcrumbs": [
-            (request.translate(_("Customers")), request.route_path("customers")),
-            (customer.name, request.route_path("customer_detail", id=customer.id)),
-            (request.translate(title), None),
-        ],
-    }
+    return customer_form_page(
+        request,
+        form,
+        customer,
+        title,
+        followup=followup,
+        attachments=live_attachments(followup) if followup and followup.id else [],
+        can_delete_files=followup is not None and may(request, customer.id, "edit"),
+        max_files=rules.max_files,
+        max_mb=rules.max_bytes // (1024 * 1024),
+        next=safe_next(request.params.get("next"), ""),
+    )
 
 
-def save_with_files(request: Any, form: FollowUpForm, save: Any) -> FollowUp | None:
-    """Run ``save`` (returns the follow-up) and store the uploaded files, all or nothing."""
-    session = request.dbsession
-    try:
+def save_with_files(
+    request: Any,
+    form: FollowUpForm,
+    save: Callable[[], FollowUp],
+    followup: FollowUp | None = None,
+) -> FollowUp | None:
+    """Save a valid POSTed form (``save`` returns the follow-up) and store the uploaded files,
+    all or nothing; the follow-up, or None (the form shows why).
+
+    An existing ``followup`` is saved only at the version the form was loaded at.
+    """
+
+    def save_all() -> FollowUp:
+        session = request.dbsession
         with session.begin_nested():
-            followup = save()
+            saved = save()
             uploads = uploads_of(request.POST.getall("attachments"))
             if uploads:
-                store(session, followup, uploads, limits(request.registry.settings))
+                store(session, saved, uploads, limits(request.registry.settings))
                 session.flush()
-    except ConflictError as conflict:
-        form.form_errors.append(conflict_message(request, conflict.record))
-        form.version.data = str(conflict.record.version)
-        return None
-    except Refused as refused:
-        for name, messages in refused.errors.items():
-            target = form[name].errors if name in form else form.form_errors
-            target.extend(request.translate(message) for message in messages)
-        return None
-    return followup
+        return saved
+
+    return save_form(request, form, save_all, followup, versioned=True)
 
 
 def planned_of(request: Any, customer: Customer) -> FollowUp | None:
@@ -196,15 +195,14 @@ def followup_new(context: RecordContext, request: Any) -> Any:
         form.happened_at.data = utcnow()
         if planned is None and contacts:  # the primary contact, most often the one called
             form.contact_id.data = str(contacts[0].id)
-    if request.method == "POST" and form.validate():
+
+    def save() -> FollowUp:
         user_id = request.identity.user_id
+        return log_followup(request.dbsession, customer.id, user_id, form.values(), planned)
 
-        def save() -> FollowUp:
-            return log_followup(request.dbsession, customer.id, user_id, form.values(), planned)
-
-        if save_with_files(request, form, save) is not None:
-            request.flash(_("The follow-up is logged."))
-            return back_to(request, customer.id)
+    if save_with_files(request, form, save) is not None:
+        request.flash(_("The follow-up is logged."))
+        return back_to(request, customer.id)
     return form_page(request, form, customer, _("Log a follow-up"), None)
 
 
@@ -224,39 +222,22 @@ def followup_edit(context: RecordContext, request: Any) -> Any:
         planned=followup.state == "planned",
         editing=True,
     )
-    if request.method == "POST" and form.validate():
 
-        def save() -> FollowUp:
-            check_version(followup, submitted_version(form))
-            edit_followup(request.dbsession, followup, form.values())
-            return followup
+    def save() -> FollowUp:
+        edit_followup(request.dbsession, followup, form.values())
+        return followup
 
-        if save_with_files(request, form, save) is not None:
-            request.flash(_("The follow-up is saved."))
-            return back_to(request, followup.customer_id)
+    if save_with_files(request, form, save, followup) is not None:
+        request.flash(_("The follow-up is saved."))
+        return back_to(request, followup.customer_id)
     title = _("Edit the follow-up ${subject}", mapping={"subject": followup.subject})
     return form_page(request, form, followup.customer, title, followup)
 
 
-def posted_version_matches(request: Any, record: Any) -> bool:
-    """Whether the posted ``version`` is the stored one (else a message is flashed)."""
-    if request.POST.get("version") == str(record.version):
-        return True
-    request.flash(conflict_message(request, record), "danger")
-    return False
-
-
 def act(request: Any, record: Any, action: Any, done: Any) -> HTTPSeeOther:
     """Run a one-button ``action`` on ``record`` after checking the version; flash ``done``."""
-    if posted_version_matches(request, record):
-        try:
-            action(request.dbsession, record)
-        except ConflictError:
-            request.flash(conflict_message(request, record), "danger")
-        except Refused as refused:
-            flash_refusal(request, refused)
-        else:
-            request.flash(done, "warning")
+    if posted_action(request, record, lambda: action(request.dbsession, record)):
+        request.flash(done, "warning")
     return back_to(request, record.customer_id)
 
 
@@ -367,20 +348,6 @@ def followups_widget(request: Any) -> dict[str, Any]:
 # -- plans --------------------------------------------------------------------
 
 
-def plan_page(request: Any, form: PlanForm, customer: Customer, title: Any) -> dict[str, Any]:
-    """The template data of the plan pages."""
-    return {
-        "form": form,
-        "customer": customer,
-        "title": request.translate(title),
-        "breadcrumbs": [
-            (request.translate(_("Customers")), request.route_path("customers")),
-            (customer.name, request.route_path("customer_detail", id=customer.id)),
-            (request.translate(title), None),
-        ],
-    }
-
-
 def plan_form(request: Any, plan: FollowUpPlan | None) -> PlanForm:
     """The plan form offering the people whose follow-ups the user may plan."""
     people = people_in_scope(request.dbsession, request.identity, EDIT)
@@ -390,20 +357,11 @@ def plan_form(request: Any, plan: FollowUpPlan | None) -> PlanForm:
 
 def saved_plan(request: Any, form: PlanForm, plan: FollowUpPlan) -> bool:
     """Validate and save ``plan``; whether it was saved (else the form shows why)."""
-    if request.method != "POST" or not form.validate():
-        return False
-    try:
-        if plan.id is not None:
-            check_version(plan, submitted_version(form))
+
+    def save() -> None:
         save_plan(request.dbsession, plan, form.values())
-    except ConflictError:
-        form.form_errors.append(conflict_message(request, plan))
-        form.version.data = str(plan.version)
-        return False
-    except Refused as refused:
-        show_refusal(form, refused)
-        return False
-    return True
+
+    return save_form(request, form, save, plan, versioned=True) is not None
 
 
 @view_config(
@@ -418,7 +376,7 @@ def plan_new(context: RecordContext, request: Any) -> Any:
     if saved_plan(request, form, FollowUpPlan(customer_id=customer.id, active=True)):
         request.flash(_("The follow-up plan is saved."))
         return back_to(request, customer.id)
-    return plan_page(request, form, customer, _("Plan recurring follow-ups"))
+    return customer_form_page(request, form, customer, _("Plan recurring follow-ups"))
 
 
 @view_config(
@@ -433,7 +391,7 @@ def plan_edit(context: RecordContext, request: Any) -> Any:
     if saved_plan(request, form, plan):
         request.flash(_("The follow-up plan is saved."))
         return back_to(request, plan.customer_id)
-    return plan_page(request, form, plan.customer, _("Edit the follow-up plan"))
+    return customer_form_page(request, form, plan.customer, _("Edit the follow-up plan"))
 
 
 @view_config(route_name="followup_plan_stop", request_method="POST", permission=EDIT)
@@ -445,33 +403,25 @@ def plan_stop(context: RecordContext, request: Any) -> HTTPSeeOther:
 # -- attachments --------------------------------------------------------------
 
 
+def find_attachment(request: Any, raw_id: Any, permission: str) -> Attachment | None:
+    """The live attachment ``raw_id`` of a live follow-up that ``permission`` reaches."""
+    attachment_id = parse_id(raw_id)
+    query = (
+        select(Attachment)
+        .join(FollowUp, FollowUp.id == Attachment.follow_up_id)
+        .where(
+            Attachment.id == attachment_id,
+            Attachment.deleted_at.is_(None),
+            live_followups(),
+            followup_scope(request, permission),
+        )
+    )
+    return request.dbsession.scalars(query).first() if attachment_id else None
+
+
 def attachment_factory(action: str) -> Any:
     """A route context factory: live attachment ``{id}`` of a follow-up in scope, else 404."""
-    permission = {"view": VIEW, "edit": EDIT}[action]
-
-    def factory(request: Any) -> RecordContext:
-        record_type = request.record_types.get(CUSTOMER)
-        if record_type is None:
-            raise HTTPNotFound()
-        if request.identity is None or not request.identity.can(permission):
-            raise HTTPForbidden()
-        attachment_id = parse_id(request.matchdict.get("id"))
-        query = (
-            select(Attachment)
-            .join(FollowUp, FollowUp.id == Attachment.follow_up_id)
-            .where(
-                Attachment.id == attachment_id,
-                Attachment.deleted_at.is_(None),
-                live_followups(),
-                followup_scope(request, permission),
-            )
-        )
-        attachment = request.dbsession.scalars(query).first() if attachment_id else None
-        if attachment is None:
-            raise HTTPNotFound()
-        return RecordContext(attachment, record_type)
-
-    return factory
+    return route_factory(CUSTOMER, find_attachment, {"view": VIEW, "edit": EDIT}[action])
 
 
 @view_config(route_name="attachment_download", permission=VIEW)

@@ -11,25 +11,21 @@ savepoint so that a refused save changes nothing (``Refused`` for bad input,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 from sqlalchemy import ColumnElement, Select, and_, func, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from core.contributions import TimelineEntry
 from core.db import utcnow
-from core.security.scopes import RecordContext
-from core.security.service_errors import ConflictError, Refused
+from core.security.service_errors import Refused, savepoint
 from core.validation import parse_id
 from plugins.customers import _
 from plugins.customers.followup_models import METHODS, FollowUp, FollowUpPlan
 from plugins.customers.models import Contact, Customer
 from plugins.customers.service import RECORD_TYPE as CUSTOMER
 from plugins.customers.service import VIEW as CUSTOMER_VIEW
-from plugins.customers.service import live_customers, scoped
+from plugins.customers.service import live_customers, route_factory, scoped
 
 PREFIX = "customers.follow_up"
 VIEW, CREATE, EDIT, DELETE = (
@@ -106,36 +102,19 @@ def find_customer(request: Any, raw_id: Any, permission: str) -> Customer | None
     return request.dbsession.scalars(query).first()
 
 
-def _factory(finder: Callable[[Any, Any, str], Any], action: str) -> Any:
-    permission = PERMISSIONS[action]
-
-    def factory(request: Any) -> RecordContext:
-        record_type = request.record_types.get(CUSTOMER)
-        if record_type is None:  # the module is disabled
-            raise HTTPNotFound()
-        if request.identity is None or not request.identity.can(permission):
-            raise HTTPForbidden()  # the login page (or a 401), or "not allowed": never a 404
-        record = finder(request, request.matchdict.get("id"), permission)
-        if record is None:
-            raise HTTPNotFound()
-        return RecordContext(record, record_type)
-
-    return factory
-
-
 def customer_factory(action: str) -> Any:
     """A route context factory: customer ``{id}`` within the follow-up ``action``'s scope."""
-    return _factory(find_customer, action)
+    return route_factory(CUSTOMER, find_customer, PERMISSIONS[action])
 
 
 def followup_factory(action: str) -> Any:
     """A route context factory: follow-up ``{id}`` within ``action``'s scope, else 404."""
-    return _factory(find_followup, action)
+    return route_factory(CUSTOMER, find_followup, PERMISSIONS[action])
 
 
 def plan_factory(action: str) -> Any:
     """A route context factory: plan ``{id}`` within ``action``'s scope, else 404."""
-    return _factory(find_plan, action)
+    return route_factory(CUSTOMER, find_plan, PERMISSIONS[action])
 
 
 def may(request: Any, customer_id: int, action: str) -> bool:
@@ -212,22 +191,6 @@ def check_values(session: Session, customer_id: int, values: dict[str, Any]) -> 
         raise Refused(errors)
 
 
-def _save(session: Session, record: Any, change: Callable[[], None]) -> None:
-    """Run ``change`` in a savepoint; a stale version changes nothing."""
-    try:
-        with session.begin_nested():
-            change()
-            session.flush()
-    except StaleDataError as exc:
-        raise ConflictError(record) from exc
-
-
-def check_version(record: Any, expected: int) -> None:
-    """Raise ``ConflictError`` when the version the user saw is not the stored one."""
-    if expected != record.version:
-        raise ConflictError(record)
-
-
 def log_followup(
     session: Session,
     customer_id: int,
@@ -247,7 +210,7 @@ def log_followup(
     check_values(session, customer_id, values)
     record = against or FollowUp(customer_id=customer_id, user_id=user_id)
 
-    def change() -> None:
+    with savepoint(session, record):
         for name, value in values.items():
             setattr(record, name, value)
         record.state = "done"
@@ -265,8 +228,6 @@ def log_followup(
                 )
             )
         refresh_last_contact(session, customer_id)
-
-    _save(session, record, change)
     return record
 
 
@@ -274,14 +235,12 @@ def edit_followup(session: Session, record: FollowUp, values: dict[str, Any]) ->
     """Change a follow-up's fields (``due_at`` for a planned one, ``happened_at`` else)."""
     check_values(session, record.customer_id, {"happened_at": record.happened_at, **values})
 
-    def change() -> None:
+    with savepoint(session, record):
         for name, value in values.items():
             setattr(record, name, value)
         if "due_at" in values:
             record.reminded_at = None  # a new due time gets its own reminder
         refresh_last_contact(session, record.customer_id)
-
-    _save(session, record, change)
 
 
 def cancel_followup(session: Session, record: FollowUp) -> None:
@@ -289,16 +248,13 @@ def cancel_followup(session: Session, record: FollowUp) -> None:
     if record.state != "planned":
         raise Refused({"": [NOT_PLANNED]})
 
-    def change() -> None:
+    with savepoint(session, record):
         record.state = "cancelled"
-
-    _save(session, record, change)
 
 
 def delete_followup(session: Session, record: FollowUp) -> None:
     """Soft-delete a follow-up and its attachments."""
-
-    def change() -> None:
+    with savepoint(session, record):
         now = utcnow()
         record.deleted_at = now
         for attachment in record.attachments:
@@ -306,30 +262,22 @@ def delete_followup(session: Session, record: FollowUp) -> None:
                 attachment.deleted_at = now
         refresh_last_contact(session, record.customer_id)
 
-    _save(session, record, change)
-
 
 # -- plans --------------------------------------------------------------------
 
 
 def save_plan(session: Session, plan: FollowUpPlan, values: dict[str, Any]) -> None:
     """Create or change a plan (user, subject, method, every N days or weeks, next due date)."""
-
-    def change() -> None:
+    with savepoint(session, plan):
         for name, value in values.items():
             setattr(plan, name, value)
         session.add(plan)
 
-    _save(session, plan, change)
-
 
 def stop_plan(session: Session, plan: FollowUpPlan) -> None:
     """Stop a plan: it plans no more follow-ups (those already planned stay)."""
-
-    def change() -> None:
+    with savepoint(session, plan):
         plan.active = False
-
-    _save(session, plan, change)
 
 
 def step(plan: FollowUpPlan) -> dt.timedelta:

@@ -21,13 +21,12 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
-from sqlalchemy.orm.exc import StaleDataError
 
 from core.audit import REDACTED, AuditEvent, current_actor, jsonable, record_event
 from core.db import utcnow
 from core.events import emit
 from core.security.scopes import in_scope
-from core.security.service_errors import ConflictError, Refused
+from core.security.service_errors import Refused, check_version, savepoint
 from plugins.customers import _
 from plugins.customers.churn_models import ChurnEvent
 from plugins.customers.contacts import primary_contact
@@ -229,13 +228,12 @@ def merge_customers(
     if kept.id == other.id:
         raise Refused({"": [SAME_CUSTOMER]})
     for customer, version in zip((kept, other), versions, strict=True):
-        if customer.version != version:
-            raise ConflictError(customer)
+        check_version(customer, version)
     session = request.dbsession
     offered = {difference.key for difference in differences(kept, other, _definitions(request))}
     picks = {key: pick for key, pick in picks.items() if key in offered}
     try:
-        with session.begin_nested():
+        with savepoint(session, kept):
             for key, pick in picks.items():
                 if pick == OTHER:
                     _take(kept, other, key)
@@ -251,8 +249,6 @@ def merge_customers(
             record_type = request.record_types[RECORD_TYPE]
             if not in_scope(session, request.identity, record_type, kept.id, MERGE):
                 raise Refused({"": [OUT_OF_SCOPE]})
-    except StaleDataError as exc:
-        raise ConflictError(kept) from exc
     except IntegrityError as exc:
         raise Refused({"": [_("The customers changed meanwhile. Try again.")]}) from exc
     chosen = _chosen_values(kept, picks)

@@ -22,22 +22,26 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import zip_longest
 from typing import Any
 
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 from sqlalchemy import ColumnElement, Select, and_, event, func, inspect, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
-from sqlalchemy.orm.exc import StaleDataError
 
 from core.db import utcnow
 from core.security.scopes import RecordContext
-from core.security.service_errors import ConflictError, Refused
+from core.security.service_errors import Refused, savepoint
 from core.validation import parse_id
 from plugins.customers import _
 from plugins.customers.models import Customer
 from plugins.customers.order_models import Order, OrderLine
 from plugins.customers.service import RECORD_TYPE as CUSTOMER
-from plugins.customers.service import VIEW, company_year, live_customers, scoped
+from plugins.customers.service import (
+    VIEW,
+    company_year,
+    live_customers,
+    retry_numbering,
+    route_factory,
+    scoped,
+)
 
 ORDER = "order"
 PREFIX = "customers.order"
@@ -56,8 +60,6 @@ SOLD_STATES = ("confirmed", "shipped", "completed")
 CENT = Decimal("0.01")
 #: Largest amount the ``Numeric(14, 2)`` columns hold.
 MAX_AMOUNT = Decimal("999999999999.99")
-#: Attempts at a fresh automatic number when a concurrent save took the same one.
-NUMBER_ATTEMPTS = 3
 
 NUMBER_TAKEN = _("This number is already in use.")
 TOO_LARGE = _("The total is too large: split the order.")
@@ -100,47 +102,22 @@ def reachable_customer(request: Any, raw_id: Any, permission: str) -> Customer |
     return request.dbsession.scalars(query).first()
 
 
-def _route_record_type(request: Any, name: str, permission: str) -> Any:
-    """The record type ``name``: 404 when its module is disabled, 403 without a login or
-    without ``permission`` at all (out of its scope is 404, decided by the caller)."""
-    record_type = request.record_types.get(name)
-    if record_type is None:
-        raise HTTPNotFound()
-    if request.identity is None or not request.identity.can(permission):
-        raise HTTPForbidden()
-    return record_type
-
-
 def customer_factory(action: str) -> Callable[[Any], RecordContext]:
     """A route context factory: customer ``{id}`` whose orders ``action`` reaches, else 404."""
-    permission = f"{PREFIX}.{action}"
-
-    def factory(request: Any) -> RecordContext:
-        record_type = _route_record_type(request, CUSTOMER, permission)
-        customer = reachable_customer(request, request.matchdict.get("id"), permission)
-        if customer is None:
-            raise HTTPNotFound()
-        return RecordContext(customer, record_type)
-
-    return factory
+    return route_factory(CUSTOMER, reachable_customer, f"{PREFIX}.{action}")
 
 
 def record_factory(
     record_type_name: str, model: Any, action: str
 ) -> Callable[[Any], RecordContext]:
     """A route context factory: order or contract ``{id}`` that ``action`` reaches, else 404."""
-    permission = f"{PREFIX}.{action}"
 
-    def factory(request: Any) -> RecordContext:
-        record_type = _route_record_type(request, record_type_name, permission)
-        record_id = parse_id(request.matchdict.get("id"))
+    def find(request: Any, raw_id: Any, permission: str) -> Any:
+        record_id = parse_id(raw_id)
         query = select(model).where(model.id == record_id, reachable(request, model, permission))
-        record = None if record_id is None else request.dbsession.scalars(query).first()
-        if record is None:
-            raise HTTPNotFound()
-        return RecordContext(record, record_type)
+        return None if record_id is None else request.dbsession.scalars(query).first()
 
-    return factory
+    return route_factory(record_type_name, find, f"{PREFIX}.{action}")
 
 
 # -- amounts ----------------------------------------------------------------------------
@@ -221,45 +198,29 @@ def save_numbered(
 ) -> None:
     """Run ``change`` and number ``record`` (``wanted`` or the next free one) in a savepoint.
 
-    A taken ``wanted`` number, or automatic numbers taken ``NUMBER_ATTEMPTS`` times
-    in a row by concurrent saves, is refused; a stale version is a ``ConflictError``.
+    A taken ``wanted`` number is refused; an automatic one that a concurrent save took
+    is replaced (see :func:`retry_numbering`); a stale version is a ``ConflictError``.
     """
     session = request.dbsession
     if wanted and number_in_use(session, numbering, wanted, record.id):
         raise Refused({"number": [NUMBER_TAKEN]})
     year = company_year(request.registry.settings)
-    for attempt in range(1, NUMBER_ATTEMPTS + 1):
-        try:
-            with session.begin_nested():
-                with session.no_autoflush:  # one UPDATE, so the version moves by one
-                    change()
-                    record.number = wanted or next_number(session, numbering, year)
-                    if record.id is not None:
-                        touch(record)
-                    session.add(record)
-                session.flush()
-            return
-        except IntegrityError as exc:
-            if wanted or attempt == NUMBER_ATTEMPTS:
-                raise Refused({"number": [NUMBER_TAKEN]}) from exc
-        except StaleDataError as exc:
-            raise ConflictError(record) from exc
+
+    def save() -> None:
+        with session.no_autoflush:  # one UPDATE, so the version moves by one
+            change()
+            record.number = wanted or next_number(session, numbering, year)
+            if record.id is not None:
+                touch(record)
+            session.add(record)
+
+    retry_numbering(session, record, save, not wanted, {"number": [NUMBER_TAKEN]})
 
 
 def soft_delete(session: Session, record: Any) -> None:
     """Set ``deleted_at`` in a savepoint; a stale version is a ``ConflictError``."""
-    try:
-        with session.begin_nested():
-            record.deleted_at = utcnow()
-            session.flush()
-    except StaleDataError as exc:
-        raise ConflictError(record) from exc
-
-
-def check_version(record: Any, expected: int) -> None:
-    """Raise ``ConflictError`` when the version the user saw is not the stored one."""
-    if expected != record.version:
-        raise ConflictError(record)
+    with savepoint(session, record):
+        record.deleted_at = utcnow()
 
 
 # -- orders -----------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import select
 
@@ -14,34 +14,23 @@ from core.validation import parse_id
 from plugins.customers import _
 from plugins.customers.models import Customer
 from plugins.customers.purge import PURGE, child_counts, purge_customer
-from plugins.customers.service import RECORD_TYPE, scoped
+from plugins.customers.service import RECORD_TYPE, route_factory, scoped
 from plugins.customers.views import TEMPLATES
 
 TYPE_CODE = _("Type the customer code exactly as shown to confirm.")
 
 
-def purge_factory(request: Any) -> RecordContext:
-    """Route context of a deleted customer within the user's purge scope (else 404)."""
-    record_type = request.record_types.get(RECORD_TYPE)
-    if record_type is None:
-        raise HTTPNotFound()
-    if request.identity is None:
-        raise HTTPForbidden()
-    customer_id = parse_id(request.matchdict["id"])
-    customer = (
-        request.dbsession.scalars(
-            select(Customer).where(
-                Customer.id == customer_id,
-                Customer.deleted_at.is_not(None),
-                scoped(request, PURGE),
-            )
-        ).first()
-        if customer_id is not None
-        else None
+def find_purgeable(request: Any, raw_id: Any, permission: str) -> Customer | None:
+    """The deleted customer ``raw_id`` if ``permission`` (the purge) reaches it."""
+    customer_id = parse_id(raw_id)
+    query = select(Customer).where(
+        Customer.id == customer_id, Customer.deleted_at.is_not(None), scoped(request, permission)
     )
-    if customer is None:
-        raise HTTPNotFound()
-    return RecordContext(customer, record_type)
+    return None if customer_id is None else request.dbsession.scalars(query).first()
+
+
+#: Route context of a deleted customer within the user's purge scope (else 404).
+purge_factory = route_factory(RECORD_TYPE, find_purgeable, PURGE, granted=False)
 
 
 @view_config(route_name="customer_purge", renderer=TEMPLATES + "purge.jinja2", permission=PURGE)

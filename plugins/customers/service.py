@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import phonenumbers
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from core.customfields.service import set_custom_values
 from core.db import utcnow
 from core.security.identity import Identity
 from core.security.models import User
-from core.security.scopes import in_scope, scope_filter
-from core.security.service_errors import ConflictError, Refused
+from core.security.scopes import RecordContext, in_scope, scope_filter
+from core.security.service_errors import Refused, savepoint
 from plugins.customers import _
 from plugins.customers.models import Customer
 from plugins.customers.numbering import code_pattern
@@ -33,8 +34,8 @@ PREFIX = "customers.customer"
 VIEW, CREATE, EDIT, EDIT_STATUS, DELETE = (
     f"{PREFIX}.{action}" for action in ("view", "create", "edit", "edit_status", "delete")
 )
-#: Attempts at a fresh automatic code when a concurrent save took the same one.
-CODE_ATTEMPTS = 3
+#: Attempts at a fresh automatic code (or order number) when a concurrent save took it.
+NUMBER_ATTEMPTS = 3
 
 CODE_TAKEN = _("Another customer already has this code.")
 CODES_USED_UP = _(
@@ -156,6 +157,46 @@ def scoped(request: Any, permission: str) -> ColumnElement[bool]:
     return scope_filter(request.identity, request.record_types[RECORD_TYPE], permission)
 
 
+def route_record_type(request: Any, name: str, permission: str | None = None) -> Any:
+    """The record type ``name`` for a route context factory: 404 when its module is disabled.
+
+    Without a login, or without ``permission`` in any scope, it raises 403 (the login
+    page, or a 401), not a misleading 404; out of the scope is the caller's 404.
+    """
+    record_type = request.record_types.get(name)
+    if record_type is None:
+        raise HTTPNotFound()
+    if request.identity is None or (
+        permission is not None and not request.identity.can(permission)
+    ):
+        raise HTTPForbidden()
+    return record_type
+
+
+def route_factory(
+    record_type_name: str,
+    find: Callable[[Any, Any, str], Any],
+    permission: str,
+    *,
+    granted: bool = True,
+) -> Callable[[Any], RecordContext]:
+    """A route context factory: what ``find(request, {id}, permission)`` returns, else 404.
+
+    Before that, :func:`route_record_type` answers 404 when the module of
+    ``record_type_name`` is disabled and 403 without a login or, when ``granted``
+    is required, without ``permission`` in any scope.
+    """
+
+    def factory(request: Any) -> RecordContext:
+        record_type = route_record_type(request, record_type_name, permission if granted else None)
+        record = find(request, request.matchdict.get("id"), permission)
+        if record is None:
+            raise HTTPNotFound()
+        return RecordContext(record, record_type)
+
+    return factory
+
+
 def prefix_match(column: Any, prefix: str) -> ColumnElement[bool]:
     """``column`` starts with ``prefix``, written as an index range plus an exact LIKE."""
     exact = column.startswith(prefix, autoescape=True)
@@ -234,30 +275,40 @@ def write(
     if owner is None:
         raise Refused({"owner_id": [_("Choose an owner.")]})
     record_type = request.record_types[RECORD_TYPE]
-    for attempt in range(1, CODE_ATTEMPTS + 1):
+
+    def save() -> None:
+        for name, value in values.items():
+            setattr(customer, name, value)
+        if custom:
+            set_custom_values(customer, custom)
+        customer.code = wanted_code or next_code(session, company_today(request.registry.settings))
+        assign_owner(customer, owner)
+        session.add(customer)
+        session.flush()
+        if not in_scope(session, request.identity, record_type, customer.id, permission):
+            raise Refused({"": [OUT_OF_SCOPE]})
+
+    retry_numbering(session, customer, save, not wanted_code, {"code": [CODE_TAKEN]})
+
+
+def retry_numbering(
+    session: Session,
+    record: Any,
+    save: Callable[[], None],
+    automatic: bool,
+    taken: Mapping[str, list[Any]],
+) -> None:
+    """Run ``save`` in a savepoint; refused with ``taken`` when the number it gives is taken.
+
+    An ``automatic`` number that a concurrent save took is replaced: ``save`` runs
+    again (it takes the next free one), ``NUMBER_ATTEMPTS`` times at most.  A stale
+    version of ``record`` is a ``ConflictError``.
+    """
+    for attempt in range(1, NUMBER_ATTEMPTS + 1):
         try:
-            with session.begin_nested():
-                for name, value in values.items():
-                    setattr(customer, name, value)
-                if custom:
-                    set_custom_values(customer, custom)
-                customer.code = wanted_code or next_code(
-                    session, company_today(request.registry.settings)
-                )
-                assign_owner(customer, owner)
-                session.add(customer)
-                session.flush()
-                if not in_scope(session, request.identity, record_type, customer.id, permission):
-                    raise Refused({"": [OUT_OF_SCOPE]})
+            with savepoint(session, record):
+                save()
             return
         except IntegrityError as exc:
-            if wanted_code or attempt == CODE_ATTEMPTS:
-                raise Refused({"code": [CODE_TAKEN]}) from exc
-        except StaleDataError as exc:
-            raise ConflictError(customer) from exc
-
-
-def check_version(customer: Customer, expected: int) -> None:
-    """Raise ``ConflictError`` when the version the user saw is not the stored one."""
-    if expected != customer.version:
-        raise ConflictError(customer)
+            if not automatic or attempt == NUMBER_ATTEMPTS:
+                raise Refused(taken) from exc

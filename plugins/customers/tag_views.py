@@ -10,18 +10,18 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 from sqlalchemy import select
 
 from core.security.scopes import RecordContext, record_factory
-from core.security.service_errors import ConflictError, Refused
+from core.security.service_errors import Refused
 from core.validation import parse_id
-from core.web.form_feedback import flash_refusal, save_form, submitted_version
+from core.web.form_feedback import flash_refusal, save_form
 from plugins.customers import _
 from plugins.customers.models import Customer, Tag, customer_tags
-from plugins.customers.service import EDIT, RECORD_TYPE, VIEW
+from plugins.customers.service import EDIT, RECORD_TYPE, VIEW, route_record_type
 from plugins.customers.tag_forms import TagForm
 from plugins.customers.tags import (
     MANAGE,
@@ -36,7 +36,7 @@ from plugins.customers.tags import (
     remove_tags,
     update_tag,
 )
-from plugins.customers.views import may
+from plugins.customers.views import customer_crumbs, may
 
 TEMPLATES = "plugins.customers:templates/customers/"
 #: The settings list counts at most this many customers per tag ("1000+").
@@ -55,10 +55,7 @@ class TagContext:
 
 def tag_factory(request: Any) -> TagContext:
     """Route context loading tag ``{id}``, else 404 (tags have no data scope)."""
-    if request.record_types.get(RECORD_TYPE) is None:  # the module is disabled
-        raise HTTPNotFound()
-    if request.identity is None:  # the login page (or a 401), not a misleading 404
-        raise HTTPForbidden()
+    route_record_type(request, RECORD_TYPE)
     tag = request.dbsession.get(Tag, parse_id(request.matchdict.get("id")) or 0)
     if tag is None:
         raise HTTPNotFound()
@@ -128,11 +125,9 @@ def tag_edit(context: TagContext, request: Any) -> Any:
         form.name.description = _("System tags keep their name; you can change the colour.")
 
     def save() -> None:
-        if submitted_version(form) != tag.version:
-            raise ConflictError(tag)
         update_tag(request.dbsession, tag, form.name.data, form.color.data)
 
-    if save_form(request, form, save, tag) is not None:
+    if save_form(request, form, save, tag, versioned=True) is not None:
         request.flash(_("Tag ${name} is saved."), name=tag.name)
         return HTTPSeeOther(request.route_path("settings_tags"))
     return form_page(request, form, tag)
@@ -194,11 +189,7 @@ def editor(
     return {
         "customer": customer,
         "error": error,
-        "breadcrumbs": [
-            (request.translate(_("Customers")), request.route_path("customers")),
-            (customer.name, request.route_path("customer_detail", id=customer.id)),
-            (request.translate(_("Tags")), None),
-        ],
+        "breadcrumbs": customer_crumbs(request, customer, request.translate(_("Tags"))),
         **suggestions(request, customer, text),
     }
 

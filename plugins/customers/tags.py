@@ -35,12 +35,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from core.api.listing import Filter, ListSpec
 from core.audit import AuditEvent, current_actor, record_event
 from core.db import utcnow
-from core.security.service_errors import ConflictError, Refused
+from core.security.service_errors import Refused, savepoint
 from plugins.customers import _
 from plugins.customers.models import Customer, Tag, customer_tags
 
@@ -153,13 +152,10 @@ def all_tags(session: Session) -> list[Tag]:
 def _save(session: Session, tag: Tag, name: str) -> None:
     """Flush ``tag`` in a savepoint: a name taken meanwhile or a stale version changes nothing."""
     try:
-        with session.begin_nested():
+        with savepoint(session, tag):
             session.add(tag)
-            session.flush()
     except IntegrityError as exc:
         raise Refused({"name": [_(NAME_TAKEN, mapping={"name": name})]}) from exc
-    except StaleDataError as exc:
-        raise ConflictError(tag) from exc
 
 
 def _checked(session: Session, tag: Tag | None, name: str, color: str) -> str:
