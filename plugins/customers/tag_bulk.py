@@ -6,8 +6,10 @@ customers that this permission reaches, with one set-based statement each.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from pyramid.i18n import TranslationString
 from sqlalchemy import Select, select
 
 from core.validation import parse_id
@@ -29,40 +31,33 @@ def chosen_tags(request: Any, params: Any) -> list[int]:
     return found
 
 
-def add(request: Any, ids: Select, params: Any) -> int:
-    """Put the chosen tags on the customers; how many changed."""
-    return add_tags(request.dbsession, ids, chosen_tags(request, params))
-
-
-def remove(request: Any, ids: Select, params: Any) -> int:
-    """Take the chosen tags off the customers; how many changed."""
-    return remove_tags(request.dbsession, ids, chosen_tags(request, params))
-
-
 def tag_context(request: Any) -> dict[str, Any]:
     """The tags to choose from."""
     return {"tags": all_tags(request.dbsession)}
 
 
+def tag_action(
+    key: str, label: TranslationString, change: Callable[[Any, Select, list[int]], int], order: int
+) -> BulkAction:
+    """An action that ``change``s (adds or removes) the chosen tags; how many customers changed."""
+
+    def apply(request: Any, ids: Select, params: Any) -> int:
+        return change(request.dbsession, ids, chosen_tags(request, params))
+
+    return BulkAction(
+        key=key,
+        label=label,
+        permission=EDIT,
+        apply=apply,
+        template=TEMPLATE,
+        context=tag_context,
+        order=order,
+    )
+
+
 ACTIONS = (
-    BulkAction(
-        key="add_tags",
-        label=_("Add tags"),
-        permission=EDIT,
-        apply=add,
-        template=TEMPLATE,
-        context=tag_context,
-        order=50,
-    ),
-    BulkAction(
-        key="remove_tags",
-        label=_("Remove tags"),
-        permission=EDIT,
-        apply=remove,
-        template=TEMPLATE,
-        context=tag_context,
-        order=51,
-    ),
+    tag_action("add_tags", _("Add tags"), add_tags, 50),
+    tag_action("remove_tags", _("Remove tags"), remove_tags, 51),
 )
 
 
