@@ -239,6 +239,7 @@ def deleted_together(request: Any, at: Any) -> Select:
     """The customers the user deleted in one bulk delete at ``at``, within the delete scope."""
     return select(Customer.id).where(
         Customer.deleted_at == at,
+        Customer.merged_into_id.is_(None),
         Customer.updated_by_id == request.identity.user_id,
         scoped(request, DELETE),
     )

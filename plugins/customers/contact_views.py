@@ -28,7 +28,7 @@ from plugins.customers.contacts import (
 )
 from plugins.customers.models import CHANNELS, Contact, Customer
 from plugins.customers.service import display_phone
-from plugins.customers.views import back_to_customer, customer_form_page
+from plugins.customers.views import CONTACTS_TAB, back_to_customer, customer_form_page
 
 TEMPLATES = "plugins.customers:templates/customers/"
 
@@ -89,7 +89,7 @@ def contact_new(context: RecordContext, request: Any) -> Any:
     contact = Contact(customer_id=customer.id, custom={})
     if saved(request, form, definitions, contact):
         request.flash(_("Contact ${name} is added."), name=contact.name)
-        return back_to_customer(request, customer.id)
+        return back_to_customer(request, customer.id, CONTACTS_TAB)
     return form_page(request, form, customer, None)
 
 
@@ -102,7 +102,7 @@ def contact_edit(context: RecordContext, request: Any) -> Any:
     form, definitions = bound_form(request, contact)
     if saved(request, form, definitions, contact):
         request.flash(_("Contact ${name} is saved."), name=contact.name)
-        return back_to_customer(request, contact.customer_id)
+        return back_to_customer(request, contact.customer_id, CONTACTS_TAB)
     return form_page(request, form, contact.customer, contact)
 
 
@@ -112,7 +112,7 @@ def contact_primary(context: RecordContext, request: Any) -> HTTPSeeOther:
     contact = context.record
     if posted_action(request, contact, lambda: make_primary(request.dbsession, contact)):
         request.flash(_("${name} is now the primary contact."), name=contact.name)
-    return back_to_customer(request, contact.customer_id)
+    return back_to_customer(request, contact.customer_id, CONTACTS_TAB)
 
 
 @view_config(route_name="contact_delete", request_method="POST", permission=CONTACT_DELETE)
@@ -121,7 +121,7 @@ def contact_delete(context: RecordContext, request: Any) -> HTTPSeeOther:
     contact = context.record
     if posted_action(request, contact, lambda: delete_contact(request.dbsession, contact)):
         request.flash(_("Contact ${name} is deleted."), "warning", name=contact.name)
-    return back_to_customer(request, contact.customer_id)
+    return back_to_customer(request, contact.customer_id, CONTACTS_TAB)
 
 
 def includeme(config: Any) -> None:

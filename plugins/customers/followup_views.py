@@ -59,7 +59,7 @@ from plugins.customers.followups import (
 from plugins.customers.models import Customer
 from plugins.customers.service import RECORD_TYPE as CUSTOMER
 from plugins.customers.service import people_in_scope, route_factory
-from plugins.customers.views import customer_form_page
+from plugins.customers.views import FOLLOWUPS_TAB, customer_form_page, customer_page
 
 TEMPLATES = "plugins.customers:templates/customers/"
 PAGE_SIZE = 20
@@ -72,7 +72,7 @@ MINE_LIMIT = 500
 
 def back_to(request: Any, customer_id: int) -> HTTPSeeOther:
     """Back to the page the user came from (``next``), else the customer's page."""
-    default = request.route_path("customer_detail", id=customer_id)
+    default = customer_page(request, customer_id, FOLLOWUPS_TAB)
     return HTTPSeeOther(safe_next(request.params.get("next"), default))
 
 

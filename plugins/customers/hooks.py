@@ -84,6 +84,7 @@ from plugins.customers.service import (
 from plugins.customers.tag_openapi import TAG_PATHS, TAG_SCHEMAS
 from plugins.customers.tags import MANAGE as TAG_MANAGE
 from plugins.customers.transfer import TRANSFER
+from plugins.customers.views import CONTACTS_TAB, FOLLOWUPS_TAB
 
 
 @hookimpl
@@ -272,18 +273,14 @@ def guanxi_record_tabs(request: Any, record_type: str, record: Any) -> list[Reco
     tabs = [RecordTab("customers.overview", _("Overview"), url, order=0, icon="timeline-event")]
     if may_contacts(request, record, CONTACT_VIEW):
         url = request.route_path("customer_contacts", id=record.id)
-        tabs.append(
-            RecordTab("customers.contacts", _("Contacts"), url, order=10, icon="address-book")
-        )
+        tabs.append(RecordTab(CONTACTS_TAB, _("Contacts"), url, order=10, icon="address-book"))
     tabs += order_tab(request, record)
     if has_churn_events(request.dbsession, record.id):
         url = request.route_path("customer_churn_history", id=record.id)
         tabs.append(RecordTab("customers.churn", _("Churn history"), url, order=40, icon="flame"))
     if followups_visible(request, record.id, "view"):
         url = request.route_path("customer_followups", id=record.id)
-        tabs.append(
-            RecordTab("customers.followups", _("Follow-ups"), url, order=20, icon="message-circle")
-        )
+        tabs.append(RecordTab(FOLLOWUPS_TAB, _("Follow-ups"), url, order=20, icon="message-circle"))
     tabs += merged_tab(request, record)
     return tabs
 

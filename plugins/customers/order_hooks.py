@@ -42,6 +42,7 @@ from plugins.customers.orders import (
     PREFIX,
     may_orders,
 )
+from plugins.customers.views import ORDERS_TAB
 
 #: Default grants (administrators receive every permission anyway).
 ORDER_GRANTS = {
@@ -103,7 +104,7 @@ def order_tab(request: Any, customer: Customer) -> list[RecordTab]:
     if not may_orders(request, customer, ORDER_VIEW):
         return []
     url = request.route_path("customer_orders", id=customer.id)
-    return [RecordTab("customers.orders", _("Orders & contracts"), url, 30, "shopping-cart")]
+    return [RecordTab(ORDERS_TAB, _("Orders & contracts"), url, 30, "shopping-cart")]
 
 
 def sales_connector(request: Any) -> StoredOrdersConnector:

@@ -53,7 +53,12 @@ from plugins.customers.orders import (
     write_order,
 )
 from plugins.customers.service import company_year, text_match
-from plugins.customers.views import back_to_customer, customer_crumbs, customer_form_page
+from plugins.customers.views import (
+    ORDERS_TAB,
+    back_to_customer,
+    customer_crumbs,
+    customer_form_page,
+)
 
 log = logging.getLogger(__name__)
 TEMPLATES = "plugins.customers:templates/customers/"
@@ -252,7 +257,7 @@ def deleted(request: Any, record: Order | Contract, message: Any) -> HTTPSeeOthe
     """Soft-delete ``record`` if the posted version is current; back to its customer."""
     if posted_action(request, record, lambda: soft_delete(request.dbsession, record)):
         request.flash(message, "warning", number=record.number)
-    return back_to_customer(request, record.customer_id)
+    return back_to_customer(request, record.customer_id, ORDERS_TAB)
 
 
 # -- the order list ---------------------------------------------------------------------

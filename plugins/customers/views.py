@@ -117,9 +117,21 @@ def may(request: Any, customer: Customer, permission: str) -> bool:
     )
 
 
-def back_to_customer(request: Any, customer_id: int) -> HTTPSeeOther:
-    """Back to the customer's page."""
-    return HTTPSeeOther(request.route_path("customer_detail", id=customer_id))
+#: Keys of the customer page's own tabs, to come back to after working in one.
+CONTACTS_TAB = "customers.contacts"
+FOLLOWUPS_TAB = "customers.followups"
+ORDERS_TAB = "customers.orders"
+
+
+def customer_page(request: Any, customer_id: int, tab: str | None = None) -> str:
+    """The customer's page, opened at ``tab`` (a record tab's key) when given."""
+    query = {"tab": tab} if tab else {}
+    return request.route_path("customer_detail", id=customer_id, _query=query)
+
+
+def back_to_customer(request: Any, customer_id: int, tab: str | None = None) -> HTTPSeeOther:
+    """Back to the customer's page (at ``tab``, the one the user worked in)."""
+    return HTTPSeeOther(customer_page(request, customer_id, tab))
 
 
 def customer_crumbs(request: Any, customer: Customer, title: str) -> list[tuple[str, str | None]]:
@@ -157,13 +169,20 @@ def deleted_factory(request: Any) -> RecordContext:
 
 
 def find_deleted(request: Any, raw_id: str) -> Customer | None:
-    """The deleted customer ``raw_id`` if the user may restore it."""
+    """The deleted customer ``raw_id`` if the user may restore it.
+
+    A customer merged into another one is not restorable: its contacts, follow-ups
+    and orders live on the kept customer now.
+    """
     customer_id = parse_id(raw_id)
     if customer_id is None or not request.identity or not request.identity.can(DELETE):
         return None
     return request.dbsession.scalars(
         select(Customer).where(
-            Customer.id == customer_id, Customer.deleted_at.is_not(None), scoped(request, DELETE)
+            Customer.id == customer_id,
+            Customer.deleted_at.is_not(None),
+            Customer.merged_into_id.is_(None),
+            scoped(request, DELETE),
         )
     ).first()
 
@@ -262,10 +281,14 @@ def customer_detail(context: RecordContext, request: Any) -> dict[str, Any]:
         )
         for tab in found
     ]
+    tabs.sort(key=lambda tab: (tab.order, tab.key))
+    keys = [tab.key for tab in tabs]
+    asked = request.GET.get("tab")
     return {
         "customer": customer,
         "primary_contact": primary_contact(request.dbsession, customer.id),
-        "tabs": sorted(tabs, key=lambda tab: (tab.order, tab.key)),
+        "tabs": tabs,
+        "active_tab": asked if asked in keys else (keys[0] if keys else None),
         "custom_definitions": request.custom_fields(RECORD_TYPE),
         "can_edit": bool(writable(request, customer)),
         "sensitive": masked(request, customer),

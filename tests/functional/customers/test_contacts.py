@@ -265,6 +265,20 @@ def test_a_stale_edit_is_refused(login_as, org, make_customer, dbsession):
     assert contacts(dbsession, customer) == {"王建国": (True, True)}
 
 
+def test_after_saving_a_contact_the_customer_page_opens_at_its_contacts(
+    login_as, org, make_customer
+):
+    customer = make_customer(org["rep"])
+    web = login_as(org["rep"])
+    response = add(web, customer, "王建国")
+    assert response.location.endswith(f"/customers/{customer.id}?tab=customers.contacts")
+    page = response.follow().html
+    assert page.select_one("button.nav-link.active")["data-tab"] == "customers.contacts"
+    assert page.select_one(".tab-pane.active")["hx-get"].endswith("/contacts")
+    unknown = web.get(f"/customers/{customer.id}?tab=nonsense").html
+    assert unknown.select_one("button.nav-link.active")["data-tab"] == "customers.overview"
+
+
 def test_creating_a_contact_is_audited(login_as, org, make_customer, dbsession):
     customer = make_customer(org["rep"])
     add(login_as(org["rep"]), customer, "王建国")

@@ -113,6 +113,18 @@ def test_merge_moves_every_child_and_keeps_one_primary_contact(
     assert other.tags == []
 
 
+def test_a_merged_customer_is_not_offered_for_restore(login_as, admin, pair, dbsession):
+    kept, other = pair
+    web = login_as(admin)
+    merge_form(web.get(merge_url(kept, other))).submit(status=303)
+    bin_page = web.get("/customers?deleted=1")
+    assert f'data-merged-into="{kept.id}"' in bin_page.text
+    assert f"/customers/{other.id}/restore" not in bin_page.text
+    web.post(f"/customers/{other.id}/restore", status=404)
+    dbsession.expire_all()
+    assert other.deleted_at is not None and other.merged_into_id == kept.id
+
+
 def test_merge_writes_an_audit_event_on_both_and_raises_the_domain_event(
     login_as, admin, pair, dbsession, monkeypatch
 ):
