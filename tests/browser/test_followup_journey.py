@@ -30,7 +30,7 @@ def test_log_a_follow_up_on_a_phone_and_receive_the_reminder(people, sign_in, li
     soon = dt.datetime.now(ZoneInfo("Asia/Shanghai")) + dt.timedelta(minutes=30)
     page.fill("#next_at", soon.strftime("%Y-%m-%dT%H:%M"))
     page.get_by_role("button", name="Save").click()  # 3: save
-    page.wait_for_url(f"**/customers/{customer_id}")
+    page.wait_for_url(f"**/customers/{customer_id}?tab=customers.followups")
     expect(page.locator(".gx-flash")).to_contain_text("The follow-up is logged.")
     page.get_by_role("tab", name="Follow-ups").click()
     rows = page.locator("li[data-followup]")
