@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -120,10 +120,12 @@ class Sheet:
                 yield SheetRow(number, values)
 
 
-def _header_row(worksheet: Any) -> int:
-    widths = []
-    for raw in worksheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True):
-        widths.append(sum(1 for value in raw if cell_text(value).strip()))
+def find_header_row(top_rows: Iterable[Sequence[Any]]) -> int:
+    """The number (from 1) of the header among a sheet's top rows.
+
+    The first row about as wide as the widest one: title rows above a table are skipped.
+    """
+    widths = [sum(1 for value in row if cell_text(value).strip()) for row in top_rows]
     widest = max(widths, default=0)
     if widest == 0:
         raise errors.FileRefused(errors.EMPTY)
@@ -131,6 +133,10 @@ def _header_row(worksheet: Any) -> int:
         if width >= max(1, (widest + 1) // 2) and (width >= 2 or widest == 1):
             return number
     raise errors.FileRefused(errors.NO_HEADER, rows=HEADER_SEARCH_ROWS)
+
+
+def _header_row(worksheet: Any) -> int:
+    return find_header_row(worksheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True))
 
 
 def _covered_cells(
