@@ -75,6 +75,8 @@ def _cjk_terms(run: str) -> list[str]:
 
 
 def _text_terms(text: str) -> list[str]:
+    if text.isascii() and (text.isalpha() or text.isdigit()):  # a pinyin reading, a number
+        return [text.lower()]
     terms: list[str] = []
     for match in _TOKEN_RE.finditer(normalise(text)):
         if match.lastgroup == "cjk":
@@ -144,12 +146,14 @@ def index_terms(
         terms += _email_terms(email)
     for text in texts:
         terms += _text_terms(text)
-    result = ""
+    kept: list[str] = []
+    length = -1
     for term in dict.fromkeys(terms):
-        if len(result) + len(term) + 1 > MAX_TERMS_LENGTH:
+        length += len(term) + 1
+        if length > MAX_TERMS_LENGTH:
             break
-        result = f"{result} {term}" if result else term
-    return result
+        kept.append(term)
+    return " ".join(kept)
 
 
 def query_terms(q: str) -> list[str]:
@@ -250,7 +254,7 @@ class SearchIndex:
             return
         if _dialect(session) == "postgresql":
             insert = postgresql.insert(_pg_entries)
-            session.execute(
+            session.connection().execute(
                 insert.on_conflict_do_update(
                     index_elements=["record_type", "record_id"],
                     set_={"terms": insert.excluded.terms},
@@ -262,13 +266,15 @@ class SearchIndex:
             )
             return
         self.delete_many(session, record_type, [record_id for record_id, _terms in entries])
-        entry_ids = session.execute(
-            sa.insert(_sqlite_entries).returning(
-                _sqlite_entries.c.id, sort_by_parameter_order=True
-            ),
-            [{"record_type": record_type, "record_id": record_id} for record_id, _t in entries],
-        ).scalars()
-        session.execute(
+        # Entry ids ascend in the order of the rows: SQLite numbers them one by one.
+        connection = session.connection()
+        entry_ids = sorted(
+            connection.execute(
+                sa.insert(_sqlite_entries).returning(_sqlite_entries.c.id),
+                [{"record_type": record_type, "record_id": record_id} for record_id, _t in entries],
+            ).scalars()
+        )
+        connection.execute(
             sa.insert(_sqlite_fts),
             [
                 {"rowid": entry_id, "terms": terms}

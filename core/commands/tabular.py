@@ -81,10 +81,11 @@ def import_file(args: argparse.Namespace, env: Any) -> int:
             raise CommandError(f"cannot read {args.mapping}: {exc}") from None
         if not isinstance(mapping, dict):
             raise CommandError("the mapping file must hold a JSON object {header: field}")
+    registry = env.registry  # the application starts before the clock does
     started = time.perf_counter()
     try:
         counts, data_import = run_import(
-            env.registry,
+            registry,
             args.type,
             args.file,
             user=acting_user(env, args.user),
@@ -155,10 +156,11 @@ def export_file(args: argparse.Namespace, env: Any) -> int:
         if not sep or not field:
             raise CommandError(f"give filters as FIELD=VALUE, not {item!r}")
         filters[field] = value
+    registry = env.registry  # the application starts before the clock does
     started = time.perf_counter()
     try:
         rows = export_to_file(
-            env.registry,
+            registry,
             args.type,
             args.output,
             user=acting_user(env, args.user),

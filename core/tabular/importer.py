@@ -42,6 +42,15 @@ class Checked:
     errors: dict[str, list[Any]] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
 
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The row as plain values (pickled much faster than the object)."""
+        return (self.number, self.values, self.changes, self.keys, self.errors, self.missing)
+
+    @classmethod
+    def from_tuple(cls, values: tuple[Any, ...]) -> Checked:
+        """The row :meth:`as_tuple` gave."""
+        return cls(*values)
+
     def fail(self, key: str, message: Any) -> None:
         """Add an error for ``key`` (a field key, or ``""`` for the whole row)."""
         self.errors.setdefault(key, []).append(message)
@@ -148,7 +157,7 @@ class Importer:
         return stamped
 
     def create(self, rows: Sequence[dict[str, Any]]) -> list[int]:
-        """Insert ``rows`` (column → value) in one statement; their new ids, in order."""
+        """Insert ``rows`` (column → value) in a few statements; their new ids, in order."""
         if not rows:
             return []
         now = utcnow()
@@ -156,8 +165,7 @@ class Importer:
         full = [
             self._stamp({name: row.get(name) for name in columns}, now, new=True) for row in rows
         ]
-        statement = insert(self.table).returning(self.table.c.id, sort_by_parameter_order=True)
-        return list(self.session.execute(statement, full).scalars())
+        return inserted_ids(self.session, insert(self.table), full)
 
     def update(self, changes: Sequence[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict, int]]:
         """Apply ``(id, {column: value})`` changes; ``(id, before values, new version)`` of
@@ -260,6 +268,20 @@ class Importer:
             else:
                 result[name] = value
         return result
+
+
+def inserted_ids(session: Any, statement: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Run a bulk INSERT of ``rows`` and return the new ids in the order of ``rows``.
+
+    Ids come from the table's integer key: ascending within and across the
+    batched multi-row statements (SQLite numbers rows in order; PostgreSQL
+    draws its sequence in the order of the VALUES list), so sorting them gives
+    the rows' order.  Asking the database to guarantee the order instead
+    (``sort_by_parameter_order``) makes SQLite insert one row per statement.
+    """
+    table = statement.table
+    result = session.connection().execute(statement.returning(table.c.id), rows)
+    return sorted(result.scalars())
 
 
 def _python_type(column: Any) -> type | None:

@@ -33,7 +33,7 @@ from core.tabular.error_file import error_file_name, write_error_file
 from core.tabular.mapping import ERRORS_HEADER, checked_mapping, suggested_mapping
 from core.tabular.models import DUPLICATE_POLICIES, DataImport, ImportedRecord
 from core.tabular.pipeline import PREVIEW_ROWS, Counts, Failure, Plan, is_example, mapped, run
-from core.tabular.sources import EXTENSIONS, Limits, open_source, sniff_format
+from core.tabular.sources import EXTENSIONS, Limits, open_source, size_text, sniff_format
 
 IMPORT_TASK = "tabular.import"
 #: States from which an import may (still, or again) be set up and run: nothing was written.
@@ -102,9 +102,7 @@ def save_upload(settings: dict[str, Any], stream: BinaryIO, limits: Limits) -> t
             if size > limits.max_bytes:
                 handle.close()
                 shutil.rmtree(folder, ignore_errors=True)
-                raise errors.FileRefused(
-                    errors.TOO_LARGE, limit=f"{limits.max_bytes / 1024**2:g} MB"
-                )
+                raise errors.FileRefused(errors.TOO_LARGE, limit=size_text(limits.max_bytes))
             head = head or chunk[:8]
             handle.write(chunk)
     file_format = sniff_format(head)

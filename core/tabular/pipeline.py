@@ -249,7 +249,7 @@ def check_rows(
         good, failed = [], []
         for result, (_number, _values, cells) in zip(checked, batch, strict=True):
             if result.ok:
-                good.append((result, cells))
+                good.append((result.as_tuple(), cells))
             else:
                 failed.append(Failure(result.number, cells, plan.messages(result)))
         spool.add(good)
@@ -299,11 +299,13 @@ class Writer:
     def session(self) -> Any:
         return self.plan.request.dbsession
 
-    def write(self, batch: list[tuple[Checked, list[Any]]]) -> None:
-        """Write one spooled batch, split where a row repeats a key of an earlier row in it."""
+    def write(self, batch: list[tuple[tuple[Any, ...], list[Any]]]) -> None:
+        """Write one spooled batch (rows as :meth:`Checked.as_tuple`), split where a row
+        repeats a key of an earlier row in it."""
         segment: list[tuple[Checked, list[Any]]] = []
         seen: set[tuple[str, Any]] = set()
-        for row, cells in batch:
+        for plain, cells in batch:
+            row = Checked.from_tuple(plain)
             keys = {
                 (key, row.keys[key])
                 for key in (*self.plan.match_keys, *self.plan.unique_keys)
@@ -429,8 +431,8 @@ class Writer:
             else:
                 links.append((record_id, "updated", version, importer.to_json(before)))
         if links:
-            self.session.execute(
-                insert(ImportedRecord),
+            self.session.connection().execute(
+                insert(ImportedRecord.__table__),
                 [
                     {
                         "import_id": data_import.id,

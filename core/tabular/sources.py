@@ -126,7 +126,7 @@ def read_source(
     start = stream.tell()
     stream.seek(0, 2)
     if stream.tell() - start > limits.max_bytes:
-        raise errors.FileRefused(errors.TOO_LARGE, limit=_megabytes(limits.max_bytes))
+        raise errors.FileRefused(errors.TOO_LARGE, limit=size_text(limits.max_bytes))
     stream.seek(start)
     file_format = sniff_format(stream.read(8))
     stream.seek(start)
@@ -146,8 +146,11 @@ def read_source(
     )
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1024**2:g} MB"
+def size_text(size: int) -> str:
+    """A size in bytes as people read it: ``50 MB``, ``512 KB``."""
+    if size >= 1024**2:
+        return f"{size / 1024**2:.3g} MB"
+    return f"{max(size, 1024) // 1024} KB"
 
 
 @contextlib.contextmanager

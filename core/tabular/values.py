@@ -55,7 +55,10 @@ def unneutralise(text: str) -> str:
 
 def clean_text(value: Any) -> str:
     """A cell as trimmed text (NFC), with an export's formula guard taken off."""
-    return unneutralise(unicodedata.normalize("NFC", cell_text(value)).strip())
+    text = (value if type(value) is str else cell_text(value)).strip()
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text).strip()
+    return unneutralise(text) if text[:1] == "'" else text
 
 
 def parse_text(value: Any, max_length: int) -> str:

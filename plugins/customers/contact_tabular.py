@@ -60,6 +60,13 @@ from plugins.customers.tabular_lookups import chunks
 CONTACT_IMPORT = "customers.contact.import"
 CONTACT_EXPORT = "customers.contact.export"
 GENDER_ALIASES = {"female": ("女", "F", "Ms", "Mrs"), "male": ("男", "M", "Mr")}
+CHANNEL_ALIASES = {
+    "mobile": ("手机",),
+    "phone": ("电话", "座机"),
+    "email": ("邮件", "邮箱"),
+    "wechat": ("微信",),
+    "visit": ("拜访", "上门"),
+}
 
 
 def contact_fields(request: Any) -> list[TabularField]:
@@ -133,7 +140,7 @@ class ContactImporter(ChildImporter):
         translate = request.translate
         genders = choice_index(request.registry, GENDERS, GENDER_ALIASES)
         gender_labels = {key: translate(label) for key, label in GENDERS.items()}
-        channels = choice_index(request.registry, CHANNELS)
+        channels = choice_index(request.registry, CHANNELS, CHANNEL_ALIASES)
         channel_labels = {key: translate(label) for key, label in CHANNELS.items()}
         self.definitions = list(request.custom_fields(RECORD_TYPE))
         self.readers = {

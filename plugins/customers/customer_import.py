@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from functools import cached_property
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -36,7 +37,7 @@ from plugins.customers.dictionaries import choices as dictionary_choices
 from plugins.customers.dictionaries import default_level
 from plugins.customers.forms import CODE_PATTERN, EMAIL_PATTERN, INDIVIDUAL_ONLY
 from plugins.customers.models import KINDS, STATUSES, Customer, customer_tags
-from plugins.customers.search_index import INDEX, reindex_customers
+from plugins.customers.search_index import CUSTOMER_FIELDS, INDEX, customer_terms, reindex_customers
 from plugins.customers.service import (
     OUT_OF_SCOPE,
     RECORD_TYPE,
@@ -59,9 +60,17 @@ KIND_ALIASES = {
     "company": ("公司", "企业", "单位", "機構", "Business", "Organisation", "Organization"),
     "individual": ("个人", "個人", "Person", "Personal"),
 }
+STATUS_ALIASES = {
+    "potential": ("潜在", "潜在客户", "意向客户"),
+    "active": ("活跃", "成交", "合作中", "正式客户"),
+    "at_risk": ("有风险", "流失风险", "预警"),
+    "churned": ("流失", "已流失"),
+}
 #: Columns a customer's place is given in (one cell, or a cell per level).
 PLACE_FIELDS = ("region", "province", "city", "district")
 RATING_RANGE = range(1, 6)
+#: What a new customer's search entry is computed from, where a row leaves it out.
+INDEXED = dict.fromkeys(CUSTOMER_FIELDS)
 
 BAD_CODE = _("Use letters, digits, - and _ only.")
 BAD_EMAIL = _("Enter an e-mail address like name@example.com.")
@@ -297,7 +306,7 @@ class CustomerImporter(Importer):
         registry = request.registry
         self.kinds = choice_index(registry, KINDS, KIND_ALIASES)
         self.kind_labels = {code: request.translate(label) for code, label in KINDS.items()}
-        self.statuses = choice_index(registry, STATUSES)
+        self.statuses = choice_index(registry, STATUSES, STATUS_ALIASES)
         self.status_labels = {code: request.translate(label) for code, label in STATUSES.items()}
         self.tz = user_timezone(request)
         self.today = utcnow().date()
@@ -445,6 +454,14 @@ class CustomerImporter(Importer):
                 row["code"] = code
         ids = super().create(rows)
         self._tag(zip(ids, tags, strict=True))
+        INDEX.upsert_many(
+            self.session,
+            RECORD_TYPE,
+            [
+                (record_id, customer_terms(SimpleNamespace(**{**INDEXED, **row})))
+                for record_id, row in zip(ids, rows, strict=True)
+            ],
+        )
         return ids
 
     def update(self, changes: Sequence[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict, int]]:
@@ -477,10 +494,11 @@ class CustomerImporter(Importer):
             if (record_id, tag_id) not in present
         ]
         if new:
-            self.session.execute(insert(customer_tags), new)
+            self.session.connection().execute(insert(customer_tags), new)
 
     def written(self, created: Sequence[int], updated: Sequence[int]) -> None:
-        reindex_customers(self.session, [*created, *updated])
+        """Index updated customers again (new ones were indexed from their values)."""
+        reindex_customers(self.session, list(updated))
 
     def removed(self, ids: Sequence[int]) -> None:
         INDEX.delete_many(self.session, RECORD_TYPE, list(ids))

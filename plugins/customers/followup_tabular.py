@@ -45,6 +45,14 @@ from plugins.customers.tabular_lookups import Lookups, chunks
 FOLLOWUP_IMPORT = "customers.follow_up.import"
 FOLLOWUP_EXPORT = "customers.follow_up.export"
 STATE_ALIASES = {"done": ("已完成", "完成", "已跟进"), "planned": ("计划", "计划中", "待跟进")}
+METHOD_ALIASES = {
+    "phone": ("电话", "打电话", "致电", "Phone", "Call"),
+    "visit": ("拜访", "上门", "上门拜访"),
+    "email": ("邮件", "电子邮件", "Email"),
+    "wechat": ("微信",),
+    "meeting": ("会议", "开会", "会面"),
+    "other": ("其他", "其它"),
+}
 DUE_NEEDED = _("A planned follow-up needs the time it is due.")
 
 
@@ -109,7 +117,7 @@ class FollowUpImporter(ChildImporter):
     def __init__(self, request: Any, tabular_type: Any) -> None:
         super().__init__(request, tabular_type)
         translate = request.translate
-        methods = choice_index(request.registry, METHODS)
+        methods = choice_index(request.registry, METHODS, METHOD_ALIASES)
         method_labels = {key: translate(label) for key, label in METHODS.items()}
         states = {key: FOLLOW_UP_STATES[key] for key in ("done", "planned")}
         state_index = choice_index(request.registry, states, STATE_ALIASES)

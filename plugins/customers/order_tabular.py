@@ -77,6 +77,17 @@ MISMATCH = _("The amount is not quantity × unit price (${expected}).")
 NO_AMOUNT = _("Give the unit price or the order's amount.")
 ORDER_TOTAL = _("Order total")
 CURRENCY_ALIASES = {"CNY": ("人民币", "RMB", "元", "¥", "￥")}
+STATE_ALIASES = {
+    "draft": ("草稿", "草拟"),
+    "confirmed": ("已确认", "确认", "已下单"),
+    "shipped": ("已发货", "发货", "已发出"),
+    "completed": ("已完成", "完成", "已交付"),
+    "cancelled": ("已取消", "取消", "作废"),
+    "signed": ("已签订", "已签约", "签订", "签约"),
+    "active": ("生效", "已生效", "履行中", "执行中"),
+    "expired": ("到期", "已到期", "过期"),
+    "terminated": ("终止", "已终止", "解除"),
+}
 
 
 def _number(value: Any) -> str:
@@ -113,12 +124,14 @@ def _currency(value: Any) -> str:
     return code
 
 
-def _common_fields(number_label: Any, numbering_example: str) -> list[TabularField]:
+def _common_fields(
+    number_label: Any, aliases: tuple[str, ...], numbering_example: str
+) -> list[TabularField]:
     return [
         TabularField(
             "number",
             number_label,
-            ("编号", "单号", "No", "Number"),
+            aliases,
             help=_("Leave blank to number it automatically."),
             example=numbering_example,
             unique=True,
@@ -134,7 +147,9 @@ def _states(request: Any, states: dict[str, Any]) -> tuple[str, ...]:
 def order_fields(request: Any) -> list[TabularField]:
     """The columns of an order import."""
     return [
-        *_common_fields(_("Order number"), "SO2026000001"),
+        *_common_fields(
+            _("Order number"), ("订单号", "订单编号", "单号", "Order No", "No"), "SO2026000001"
+        ),
         TabularField(
             "ordered_on",
             _("Order date"),
@@ -183,7 +198,9 @@ def order_fields(request: Any) -> list[TabularField]:
 def contract_fields(request: Any) -> list[TabularField]:
     """The columns of a contract import."""
     return [
-        *_common_fields(_("Contract number"), "HT2026000001"),
+        *_common_fields(
+            _("Contract number"), ("合同号", "合同编号", "Contract No", "No"), "HT2026000001"
+        ),
         TabularField(
             "title",
             _("Title"),
@@ -222,7 +239,7 @@ class NumberedImporter(ChildImporter):
     def __init__(self, request: Any, tabular_type: Any) -> None:
         super().__init__(request, tabular_type)
         translate = request.translate
-        states = choice_index(request.registry, self.states)
+        states = choice_index(request.registry, self.states, STATE_ALIASES)
         labels = {key: translate(label) for key, label in self.states.items()}
         self.readers = {
             "number": _number,
@@ -324,9 +341,11 @@ class OrderImporter(NumberedImporter):
         rows = self.numbered(rows)
         lines = [row.pop("_line") for row in rows]
         ids = super().create(rows)
+        if not ids:
+            return ids
         now = utcnow()
-        self.session.execute(
-            insert(OrderLine),
+        self.session.connection().execute(
+            insert(OrderLine.__table__),
             [
                 self._stamp({**line, "order_id": order_id, "position": 0}, now, new=True)
                 for order_id, line in zip(ids, lines, strict=True)
