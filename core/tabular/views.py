@@ -89,8 +89,11 @@ def import_factory(request: Any) -> DataImport:
 
 def page(request: Any, data_import: DataImport | None, title: Any, **values: Any) -> dict:
     """Template data shared by the import pages (the type, breadcrumbs, labels)."""
-    crumbs = [(request.translate(_("Imports")), request.route_path("imports"))]
-    tabular_type = tabular_types(request).get(data_import.type) if data_import else None
+    crumbs: list[tuple[str, str | None]] = []
+    tabular_type = None
+    if data_import is not None:
+        crumbs.append((request.translate(_("Import")), request.route_path("imports")))
+        tabular_type = tabular_types(request).get(data_import.type)
     crumbs.append((request.translate(title), None))
     return {
         "data_import": data_import,
