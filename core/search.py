@@ -23,7 +23,6 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from pypinyin import Style, lazy_pinyin
 from sqlalchemy.dialects import postgresql
 
 MAX_TERMS_LENGTH = 4000
@@ -92,7 +91,11 @@ def char_pinyin(char: str) -> str:
 
     Names are read character by character, so each character is looked up once
     per process instead of once per name (bulk imports read thousands a second).
+    pypinyin's dictionaries (~55 MB) are loaded on first use, not by processes
+    that never index a name (exports).
     """
+    from pypinyin import Style, lazy_pinyin
+
     return lazy_pinyin(char, style=Style.NORMAL)[0]
 
 

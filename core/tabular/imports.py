@@ -153,17 +153,6 @@ def read_header(request: Any, data_import: DataImport, **choices: Any) -> None:
     )
 
 
-def sheets_of(request: Any, data_import: DataImport) -> list[str]:
-    """The sheet names of an uploaded workbook (none for CSV)."""
-    if data_import.file_format == "csv":
-        return []
-    settings = request.registry.settings
-    with open_source(
-        source_path(settings, data_import), **reading_options(data_import, settings)
-    ) as source:
-        return source.sheets
-
-
 def new_import(
     request: Any, tabular_type: TabularType, filename: str, stream: BinaryIO
 ) -> DataImport:
@@ -495,7 +484,15 @@ class PreviewRow:
     outcome: str = "new"
 
 
-def preview(request: Any, data_import: DataImport, limit: int = PREVIEW_ROWS) -> list[PreviewRow]:
+@dataclass
+class Preview:
+    """The first rows of a file as they will be imported, and the workbook's sheets."""
+
+    rows: list[PreviewRow]
+    sheets: list[str]
+
+
+def preview(request: Any, data_import: DataImport, limit: int = PREVIEW_ROWS) -> Preview:
     """The first ``limit`` rows checked as the import will check them (nothing is written)."""
     settings = request.registry.settings
     tabular_type = tabular_types(request)[data_import.type]
@@ -505,6 +502,7 @@ def preview(request: Any, data_import: DataImport, limit: int = PREVIEW_ROWS) ->
     with open_source(
         source_path(settings, data_import), **reading_options(data_import, settings)
     ) as source:
+        sheets = source.sheets
         for source_row in source.rows():
             values = mapped(source_row.values, plan.mapping)
             if values and not is_example(values, example):
@@ -535,4 +533,4 @@ def preview(request: Any, data_import: DataImport, limit: int = PREVIEW_ROWS) ->
         elif any(result.keys.get(key) in found_ids for key, found_ids in matches.items()):
             shown.outcome = "existing"
         rows.append(shown)
-    return rows
+    return Preview(rows, sheets)

@@ -494,6 +494,7 @@ def run(
             rows_read = check_rows(plan, rows, spool, first, progress)
         writer = Writer(plan, data_import, second, Counts(rows=rows_read))
         good_rows = rows_read - first.count
+        progress(0, good_rows if write_progress else None, stage="saving", force=True)
         request.tm.begin()
         try:
             request.dbsession.add(data_import)

@@ -19,14 +19,8 @@ from typing import Any, BinaryIO
 from core.tabular import errors
 from core.tabular.cells import cell_text
 from core.tabular.csv_files import open_csv
-from core.tabular.xls_files import open_xls_sheet, xls_sheet_names
-from core.tabular.xlsx_files import (
-    HEADER_SEARCH_ROWS,
-    OLE_MAGIC,
-    find_header_row,
-    open_sheet,
-    sheet_names,
-)
+from core.tabular.xls_files import open_xls_sheet
+from core.tabular.xlsx_files import HEADER_SEARCH_ROWS, OLE_MAGIC, find_header_row, open_sheet
 
 FORMATS = ("csv", "xlsx", "xls")
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
@@ -101,10 +95,9 @@ def _rows_of(stream: BinaryIO, file_format: str, encoding: Any, delimiter: Any, 
         csv_file = open_csv(stream, encoding, delimiter)
         rows = (SourceRow(row.number, list(row.cells)) for row in csv_file.rows())
         return rows, {"encoding": csv_file.encoding, "delimiter": csv_file.delimiter}
-    names = (sheet_names if file_format == "xlsx" else xls_sheet_names)(stream)
-    stream.seek(0)
     opened = (open_sheet if file_format == "xlsx" else open_xls_sheet)(stream, sheet)
     rows = (SourceRow(row.number, row.values) for row in opened.rows())
+    names = opened.names
     return rows, {"sheet": sheet or (names[0] if names else None), "sheets": names}
 
 

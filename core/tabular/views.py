@@ -27,7 +27,6 @@ from core.tabular.imports import (
     new_import,
     preview,
     read_header,
-    sheets_of,
     start,
     start_undo,
 )
@@ -175,14 +174,15 @@ def template(request: Any) -> Response:
     return download_headers(response, f"{name}.xlsx")
 
 
-def samples(request: Any, data_import: DataImport) -> list[list[str]]:
-    """A few values of each column, to recognise it by."""
-    rows = preview(request, data_import, SAMPLES)
+def samples(request: Any, data_import: DataImport) -> tuple[list[list[str]], list[str]]:
+    """A few values of each column, to recognise it by, and the workbook's sheets."""
+    found = preview(request, data_import, SAMPLES)
     width = len(data_import.header)
-    return [
-        [row.cells[index] if index < len(row.cells) else "" for row in rows]
+    columns = [
+        [row.cells[index] if index < len(row.cells) else "" for row in found.rows]
         for index in range(width)
     ]
+    return columns, found.sheets
 
 
 @view_config(
@@ -226,8 +226,7 @@ def mapping_page(context: DataImport, request: Any) -> Any:
             request.response.status_code = 400
             error = _(refused.message, mapping=refused.mapping)
     try:
-        columns = samples(request, data_import)
-        sheets = sheets_of(request, data_import)
+        columns, sheets = samples(request, data_import)
     except errors.FileRefused as refused:
         request.response.status_code = 400
         error, columns, sheets = _(refused.message, mapping=refused.mapping), [], []
@@ -262,7 +261,7 @@ def preview_page(context: DataImport, request: Any) -> Any:
     tabular_type = tabular_types(request)[data_import.type]
     fields = {field.key: field for field in tabular_type.importer_for(request).fields()}
     try:
-        rows = preview(request, data_import)
+        rows = preview(request, data_import).rows
         error = None
     except errors.FileRefused as refused:
         request.response.status_code = 400

@@ -45,6 +45,11 @@ class XlsSheet:
     sheet: Any
     header_row: int
 
+    @property
+    def names(self) -> list[str]:
+        """The names of the workbook's sheets, in order."""
+        return list(self.book.sheet_names())
+
     def rows(self) -> Iterator[SheetRow]:
         """The header row, then every non-blank row below it (Excel's row numbers)."""
         covered = {
@@ -77,11 +82,6 @@ def _book(stream: BinaryIO) -> Any:
         raise errors.FileRefused(errors.DAMAGED) from None
     except (CompDocError, AssertionError, IndexError, KeyError, ValueError, EOFError):
         raise errors.FileRefused(errors.DAMAGED) from None
-
-
-def xls_sheet_names(stream: BinaryIO) -> list[str]:
-    """The names of the workbook's sheets, in order."""
-    return list(_book(stream).sheet_names())
 
 
 def open_xls_sheet(stream: BinaryIO, name: str | None = None) -> XlsSheet:

@@ -90,6 +90,8 @@ class Sheet:
     header_row: int
     merges: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
     """Covered cell ``(row, column)`` → the top-left cell of its merged range."""
+    names: list[str] = field(default_factory=list)
+    """The names of the workbook's sheets, in order."""
 
     def rows(self) -> Iterator[SheetRow]:
         """The header row, then every non-blank row below it.
@@ -177,7 +179,11 @@ def _load(stream: BinaryIO) -> Any:
 
 
 def open_sheet(stream: BinaryIO, name: str | None = None) -> Sheet:
-    """The sheet ``name`` (default: the first) of the workbook in the seekable ``stream``."""
+    """The sheet ``name`` (default: the first) of the workbook in the seekable ``stream``.
+
+    The workbook is opened once: openpyxl reads the whole sheet to size it when
+    the file does not say (files written by openpyxl do not).
+    """
     workbook = _load(stream)
     if name is None:
         worksheet = workbook.worksheets[0]
@@ -187,6 +193,6 @@ def open_sheet(stream: BinaryIO, name: str | None = None) -> Sheet:
         raise errors.FileRefused(errors.NO_SHEET, name=name)
     try:
         merges = _covered_cells(stream, getattr(worksheet, "_worksheet_path", None))
-        return Sheet(worksheet, _header_row(worksheet), merges)
+        return Sheet(worksheet, _header_row(worksheet), merges, list(workbook.sheetnames))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError):
         raise errors.FileRefused(errors.DAMAGED) from None

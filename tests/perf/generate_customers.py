@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import csv
 import random
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from plugins.customers.validators import CREDIT_CODE_CHARS, credit_code_check
 
@@ -85,6 +87,21 @@ def rows(count: int, seed: int = 1) -> Iterator[list[str]]:
         ]
 
 
+def add_dimension(path: Path, reference: str) -> None:
+    """Record the sheet's size in it, as Excel does (openpyxl's streaming writer does not)."""
+    source = path.with_suffix(".tmp")
+    path.rename(source)
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+        for item in old.infolist():
+            data = old.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(
+                    b"</sheetPr>", f'</sheetPr><dimension ref="{reference}"/>'.encode(), 1
+                )
+            new.writestr(item, data)
+    source.unlink()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("count", type=int)
@@ -98,6 +115,7 @@ def main() -> None:
         for row in rows(args.count):
             sheet.append(row)
         workbook.save(args.path)
+        add_dimension(args.path, f"A1:{get_column_letter(len(HEADER))}{args.count + 1}")
     else:
         with args.path.open("w", encoding=args.encoding, newline="") as handle:
             writer = csv.writer(handle)
