@@ -8,13 +8,16 @@ An import is kept like one made on the pages (its result page can undo it).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pyramid.i18n import TranslationString
 from sqlalchemy import select
 
 from core.cli import CommandError, command
@@ -40,6 +43,28 @@ def acting_user(env: Any, name: str | None) -> str | int:
     return admin
 
 
+@contextlib.contextmanager
+def refusals(type_name: str, action: str, user: str | None) -> Iterator[None]:
+    """Turn what ``run_import`` / ``export_to_file`` refuse into messages for the shell."""
+    from core.acting import NoSuchUser
+    from core.api.problems import ProblemError
+    from core.tabular.errors import FileRefused
+
+    try:
+        yield
+    except KeyError:
+        raise CommandError(f"nothing called {type_name} can be {action}ed") from None
+    except PermissionError as exc:
+        raise CommandError(f"the user may not {action} {type_name} ({exc})") from None
+    except NoSuchUser:
+        raise CommandError(f"no active user {user}") from None
+    except FileRefused as refused:
+        message = TranslationString(refused.message, mapping=refused.mapping)
+        raise CommandError(message.interpolate()) from None
+    except ProblemError as problem:
+        raise CommandError(str(problem.detail.interpolate())) from None
+
+
 def stats(rows: int, started: float) -> str:
     """``rows 100000 in 9.8 s (10204 rows/s), peak memory 142 MB``."""
     seconds = time.perf_counter() - started
@@ -60,14 +85,14 @@ def _import_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--valid-rows-only", action="store_true", help="import the valid rows")
     parser.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
     parser.add_argument("--errors", type=Path, metavar="OUT", help="write the failed rows here")
+    parser.add_argument("--encoding", help="the CSV file's encoding (default: detected)")
+    parser.add_argument("--sheet", help="the workbook's sheet (default: the first)")
     parser.add_argument("--stats", action="store_true", help="print rows/s and peak memory")
 
 
 @command("import", "import records from a CSV or Excel file", _import_arguments)
 def import_file(args: argparse.Namespace, env: Any) -> int:
     """Print ``created N, updated N, skipped N, failed N``; exit 1 when rows failed."""
-    from core.acting import NoSuchUser
-    from core.tabular.errors import FileRefused
     from core.tabular.imports import run_import
     from core.tabular.pipeline import Counts
 
@@ -83,7 +108,7 @@ def import_file(args: argparse.Namespace, env: Any) -> int:
             raise CommandError("the mapping file must hold a JSON object {header: field}")
     registry = env.registry  # the application starts before the clock does
     started = time.perf_counter()
-    try:
+    with refusals(args.type, "import", args.user):
         counts, data_import = run_import(
             registry,
             args.type,
@@ -95,15 +120,9 @@ def import_file(args: argparse.Namespace, env: Any) -> int:
             valid_rows_only=args.valid_rows_only,
             dry_run=args.dry_run,
             errors_to=args.errors,
+            encoding=args.encoding,
+            sheet=args.sheet,
         )
-    except KeyError:
-        raise CommandError(f"nothing called {args.type} can be imported") from None
-    except PermissionError as exc:
-        raise CommandError(f"the user may not import {args.type} ({exc})") from None
-    except NoSuchUser:
-        raise CommandError(f"no active user {args.user}") from None
-    except FileRefused as refused:
-        raise CommandError(str(refused.message.interpolate(refused.mapping))) from None
     if data_import.state == "failed":
         from core.i18n import _
 
@@ -145,8 +164,6 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
 @command("export", "export records to a CSV or Excel file", _export_arguments)
 def export_file(args: argparse.Namespace, env: Any) -> int:
     """Write the file and print how many rows it has."""
-    from core.acting import NoSuchUser
-    from core.api.problems import ProblemError
     from core.tabular.exports import export_to_file
 
     file_format = args.format or ("xlsx" if args.output.suffix.lower() == ".xlsx" else "csv")
@@ -158,7 +175,7 @@ def export_file(args: argparse.Namespace, env: Any) -> int:
         filters[field] = value
     registry = env.registry  # the application starts before the clock does
     started = time.perf_counter()
-    try:
+    with refusals(args.type, "export", args.user):
         rows = export_to_file(
             registry,
             args.type,
@@ -167,14 +184,6 @@ def export_file(args: argparse.Namespace, env: Any) -> int:
             file_format=file_format,
             filters=filters,
         )
-    except KeyError:
-        raise CommandError(f"nothing called {args.type} can be exported") from None
-    except PermissionError as exc:
-        raise CommandError(f"the user may not export {args.type} ({exc})") from None
-    except NoSuchUser:
-        raise CommandError(f"no active user {args.user}") from None
-    except ProblemError as problem:
-        raise CommandError(str(problem.detail.interpolate())) from None
     print(f"exported {rows} rows to {args.output}")
     if args.stats:
         print(stats(rows, started), file=sys.stderr)

@@ -22,6 +22,7 @@ from webob.multidict import MultiDict
 from core.api.problems import ProblemError
 from core.api.writes import read_json, validation_problem
 from core.background import BackgroundJob, message_text
+from core.contributions import TabularType
 from core.i18n import _
 from core.security.policy import AUTHENTICATED
 from core.tabular import errors
@@ -94,6 +95,24 @@ def serialize_import(request: Any, data_import: DataImport) -> dict[str, Any]:
     }
 
 
+FORBIDDEN = {
+    "import": _("You may not import these records."),
+    "export": _("You may not export these records."),
+}
+
+
+def requested_type(request: Any, name: Any, action: str) -> TabularType:
+    """The type ``name`` to ``import`` or ``export``: 422 when there is none, 403 when the
+    caller may not."""
+    tabular_type = tabular_types(request).get(name) if isinstance(name, str) else None
+    offered = None if tabular_type is None else getattr(tabular_type, f"{action}er")
+    if offered is None:
+        raise validation_problem({"type": [request.translate(_("There is no such type."))]})
+    if name not in permitted(request, action):
+        raise ProblemError(403, _("Forbidden"), FORBIDDEN[action])
+    return tabular_type  # type: ignore[return-value]
+
+
 def _refused(refused: errors.FileRefused) -> ProblemError:
     return ProblemError(
         422, _("The file cannot be imported"), _(refused.message, mapping=refused.mapping)
@@ -106,11 +125,7 @@ def _refused(refused: errors.FileRefused) -> ProblemError:
 def create_import(request: Any) -> dict[str, Any]:
     """Upload a file and start importing it; 202 with the import and its job."""
     post = request.POST
-    tabular_type = tabular_types(request).get(post.get("type", ""))
-    if tabular_type is None or tabular_type.importer is None:
-        raise validation_problem({"type": [request.translate(_("There is no such type."))]})
-    if tabular_type.name not in permitted(request, "import"):
-        raise ProblemError(403, _("Forbidden"), _("You may not import these records."))
+    tabular_type = requested_type(request, post.get("type", ""), "import")
     upload = post.get("file")
     if not hasattr(upload, "file"):
         raise validation_problem(
@@ -222,11 +237,7 @@ def serialize_export(request: Any, job: BackgroundJob) -> dict[str, Any]:
 def create_export(request: Any) -> Any:
     """Export a type's API list: the file at once, or 202 with a job when it is large."""
     body = read_json(request)
-    tabular_type = tabular_types(request).get(body.get("type", ""))
-    if tabular_type is None or tabular_type.exporter is None:
-        raise validation_problem({"type": [request.translate(_("There is no such type."))]})
-    if tabular_type.name not in permitted(request, "export"):
-        raise ProblemError(403, _("Forbidden"), _("You may not export these records."))
+    tabular_type = requested_type(request, body.get("type"), "export")
     file_format = body.get("format", "csv")
     if file_format not in FORMATS:
         raise validation_problem({"format": [request.translate(_("Give csv or xlsx."))]})

@@ -32,7 +32,16 @@ from core.tabular.cells import cell_text
 from core.tabular.error_file import error_file_name, write_error_file
 from core.tabular.mapping import ERRORS_HEADER, checked_mapping, suggested_mapping
 from core.tabular.models import DUPLICATE_POLICIES, DataImport, ImportedRecord
-from core.tabular.pipeline import PREVIEW_ROWS, Counts, Failure, Plan, is_example, mapped, run
+from core.tabular.pipeline import (
+    PREVIEW_ROWS,
+    Counts,
+    Failure,
+    Plan,
+    is_example,
+    mapped,
+    record,
+    run,
+)
 from core.tabular.sources import EXTENSIONS, Limits, open_source, size_text, sniff_format
 
 IMPORT_TASK = "tabular.import"
@@ -274,21 +283,10 @@ def execute(request: Any, data_import: DataImport, progress: Callable[..., None]
     if not outcome.applied:
         with request.tm:
             request.dbsession.add(data_import)
-            _record(
-                data_import, outcome.counts, "checked" if data_import.dry_run else "not_applied"
-            )
+            state = "checked" if data_import.dry_run else "not_applied"
+            record(data_import, outcome.counts, state)
+            data_import.has_error_file = outcome.counts.failed > 0
     return outcome.counts
-
-
-def _record(data_import: DataImport, counts: Counts, state: str) -> None:
-    data_import.state = state
-    data_import.has_error_file = counts.failed > 0
-    data_import.rows = counts.rows
-    data_import.created = counts.created
-    data_import.updated = counts.updated
-    data_import.skipped = counts.skipped
-    data_import.failed = counts.failed
-    data_import.finished_at = utcnow()
 
 
 def _counts(data_import: DataImport) -> Counts:
@@ -431,12 +429,15 @@ def run_import(
     errors_to: Path | None = None,
     progress: Callable[..., None] | None = None,
     actor_kind: str = "cli",
+    encoding: str | None = None,
+    sheet: str | None = None,
 ) -> tuple[Counts, DataImport]:
     """Import the file at ``path`` as ``user``, in this process; the counts and the import.
 
     The same pipeline as the pages: the file is kept as an import (undoable
     from its page), ``mapping`` (header → field key) replaces the automatic
-    one, and the error file is copied to ``errors_to`` when rows failed.
+    one, ``encoding`` and ``sheet`` replace what is detected, and the error file
+    is copied to ``errors_to`` when rows failed.
     Raises ``FileRefused`` for an unreadable file, ``KeyError`` for an unknown
     type, ``PermissionError`` without the import permission.
     """
@@ -448,6 +449,8 @@ def run_import(
             raise PermissionError(tabular_type.import_permission)
         with request.tm, path.open("rb") as stream:
             data_import = new_import(request, tabular_type, path.name, stream)
+            if encoding or sheet:
+                read_header(request, data_import, encoding=encoding, sheet=sheet)
             keys = {field.key for field in tabular_type.importer_for(request).fields()}
             if mapping is not None:
                 chosen, unknown = mapping_from_names(data_import.header, mapping, keys)

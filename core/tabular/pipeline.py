@@ -522,8 +522,8 @@ def run(
     return Outcome(writer.counts, applied)
 
 
-def finish(request: Any, data_import: DataImport, counts: Counts, state: str) -> None:
-    """Record the outcome on the import and, when it was applied, one audit event with counts."""
+def record(data_import: DataImport, counts: Counts, state: str) -> None:
+    """Put the outcome of a run on the import: its state and counts."""
     data_import.state = state
     data_import.rows = counts.rows
     data_import.created = counts.created
@@ -531,6 +531,11 @@ def finish(request: Any, data_import: DataImport, counts: Counts, state: str) ->
     data_import.skipped = counts.skipped
     data_import.failed = counts.failed
     data_import.finished_at = utcnow()
+
+
+def finish(request: Any, data_import: DataImport, counts: Counts, state: str) -> None:
+    """Record the outcome on the import and, when it was applied, one audit event with counts."""
+    record(data_import, counts, state)
     if state == "done":
         record_event(
             request.dbsession,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -197,6 +197,18 @@ def choice_index(
             index.setdefault(choice_key(name), code)
     index.pop("", None)
     return index
+
+
+def choice_reader(
+    request: Any, labels: Mapping[str, Any], aliases: Mapping[str, Iterable[str]] | None = None
+) -> Callable[[Any], str]:
+    """A reader of cells naming one of ``labels``' codes (see :func:`choice_index`).
+
+    Its refusal lists the choices in the user's language.
+    """
+    index = choice_index(request.registry, labels, aliases)
+    shown = {code: request.translate(label) for code, label in labels.items()}
+    return lambda value: parse_choice(value, index, shown)
 
 
 def choice_key(value: Any) -> str:

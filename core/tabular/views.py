@@ -185,6 +185,17 @@ def samples(request: Any, data_import: DataImport) -> tuple[list[list[str]], lis
     return columns, found.sheets
 
 
+def to_result(request: Any, data_import: DataImport) -> HTTPSeeOther:
+    """On to the import's result page (once it started, it is no longer set up)."""
+    return HTTPSeeOther(request.route_path("import_detail", id=data_import.id))
+
+
+def type_and_fields(request: Any, data_import: DataImport) -> tuple[Any, list[Any]]:
+    """The import's type and the fields its columns may go to."""
+    tabular_type = tabular_types(request)[data_import.type]
+    return tabular_type, tabular_type.importer_for(request).fields()
+
+
 @view_config(
     route_name="import_mapping",
     renderer=TEMPLATES + "mapping.jinja2",
@@ -194,9 +205,8 @@ def mapping_page(context: DataImport, request: Any) -> Any:
     """Choose the field of each column (matched already); the encoding or sheet if needed."""
     data_import = context
     if data_import.state not in RUNNABLE:
-        return HTTPSeeOther(request.route_path("import_detail", id=data_import.id))
-    tabular_type = tabular_types(request)[data_import.type]
-    fields = tabular_type.importer_for(request).fields()
+        return to_result(request, data_import)
+    tabular_type, fields = type_and_fields(request, data_import)
     error = None
     if request.method == "POST":
         encoding = request.POST.get("encoding") or None
@@ -257,9 +267,9 @@ def preview_page(context: DataImport, request: Any) -> Any:
     """The first rows as they will be imported, problems marked; duplicates and how to run."""
     data_import = context
     if data_import.state not in RUNNABLE:
-        return HTTPSeeOther(request.route_path("import_detail", id=data_import.id))
-    tabular_type = tabular_types(request)[data_import.type]
-    fields = {field.key: field for field in tabular_type.importer_for(request).fields()}
+        return to_result(request, data_import)
+    tabular_type, listed = type_and_fields(request, data_import)
+    fields = {field.key: field for field in listed}
     try:
         rows = preview(request, data_import).rows
         error = None
@@ -284,7 +294,7 @@ def run_page(context: DataImport, request: Any) -> HTTPSeeOther:
     data_import = context
     if data_import.state not in RUNNABLE:
         request.flash(NOT_READY, "warning")
-        return HTTPSeeOther(request.route_path("import_detail", id=data_import.id))
+        return to_result(request, data_import)
     tabular_type = tabular_types(request)[data_import.type]
     policy = request.POST.get("on_duplicate")
     configure(
@@ -297,7 +307,7 @@ def run_page(context: DataImport, request: Any) -> HTTPSeeOther:
     )
     start(request, data_import)
     request.flash(RUNNING, "info")
-    return HTTPSeeOther(request.route_path("import_detail", id=data_import.id))
+    return to_result(request, data_import)
 
 
 def job_of(request: Any, data_import: DataImport) -> BackgroundJob | None:

@@ -22,10 +22,9 @@ from core.tabular.exporter import Exporter, ExportPlan
 from core.tabular.importer import Checked
 from core.tabular.values import (
     CellError,
-    choice_index,
+    choice_reader,
     clean_text,
     parse_bool,
-    parse_choice,
     parse_date,
     parse_text,
 )
@@ -137,15 +136,10 @@ class ContactImporter(ChildImporter):
 
     def __init__(self, request: Any, tabular_type: Any) -> None:
         super().__init__(request, tabular_type)
-        translate = request.translate
-        genders = choice_index(request.registry, GENDERS, GENDER_ALIASES)
-        gender_labels = {key: translate(label) for key, label in GENDERS.items()}
-        channels = choice_index(request.registry, CHANNELS, CHANNEL_ALIASES)
-        channel_labels = {key: translate(label) for key, label in CHANNELS.items()}
         self.definitions = list(request.custom_fields(RECORD_TYPE))
         self.readers = {
             "name": lambda v: parse_text(v, 100),
-            "gender": lambda v: parse_choice(v, genders, gender_labels),
+            "gender": choice_reader(request, GENDERS, GENDER_ALIASES),
             "title": lambda v: parse_text(v, 100),
             "department": lambda v: parse_text(v, 100),
             "mobile": _phone,
@@ -153,7 +147,7 @@ class ContactImporter(ChildImporter):
             "email": _email,
             "wechat_id": lambda v: parse_text(v, 64),
             "birthday": parse_date,
-            "preferred_channel": lambda v: parse_choice(v, channels, channel_labels),
+            "preferred_channel": choice_reader(request, CHANNELS, CHANNEL_ALIASES),
             "is_primary": parse_bool,
             "notes": lambda v: parse_text(v, 5000),
         }

@@ -26,9 +26,8 @@ from core.tabular.custom import custom_tabular_fields, custom_values
 from core.tabular.importer import Checked, Importer
 from core.tabular.values import (
     CellError,
-    choice_index,
+    choice_reader,
     clean_text,
-    parse_choice,
     parse_text,
     parse_whole,
 )
@@ -303,20 +302,17 @@ class CustomerImporter(Importer):
     def __init__(self, request: Any, tabular_type: Any) -> None:
         super().__init__(request, tabular_type)
         self.lookups = Lookups(request, IMPORT)
-        registry = request.registry
-        self.kinds = choice_index(registry, KINDS, KIND_ALIASES)
-        self.kind_labels = {code: request.translate(label) for code, label in KINDS.items()}
-        self.statuses = choice_index(registry, STATUSES, STATUS_ALIASES)
-        self.status_labels = {code: request.translate(label) for code, label in STATUSES.items()}
+        kind = choice_reader(request, KINDS, KIND_ALIASES)
+        status = choice_reader(request, STATUSES, STATUS_ALIASES)
         self.tz = user_timezone(request)
         self.today = utcnow().date()
         self.readers: dict[str, Callable[[Any], dict[str, Any]]] = {
             "code": lambda v: {"code": _pattern_text(_CODE, BAD_CODE, 32)(v).upper()},
             "name": lambda v: {"name": parse_text(v, 200) or None},
             "short_name": lambda v: {"short_name": parse_text(v, 100)},
-            "kind": lambda v: {"kind": parse_choice(v, self.kinds, self.kind_labels)},
+            "kind": lambda v: {"kind": kind(v)},
             "level": lambda v: {"level": self.lookups.dictionary("level", v)},
-            "status": lambda v: {"status": parse_choice(v, self.statuses, self.status_labels)},
+            "status": lambda v: {"status": status(v)},
             "owner": self._owner,
             "phone": lambda v: {"phone": _phone(v)},
             "email": lambda v: {"email": _pattern_text(_EMAIL, BAD_EMAIL, 254)(v)},

@@ -20,7 +20,7 @@ from core.db import utcnow
 from core.security.models import User
 from core.tabular.exporter import Exporter, ExportPlan
 from core.tabular.importer import Checked
-from core.tabular.values import choice_index, clean_text, parse_choice, parse_datetime, parse_text
+from core.tabular.values import choice_reader, clean_text, parse_datetime, parse_text
 from plugins.customers import _
 from plugins.customers.child_tabular import (
     ChildImporter,
@@ -116,17 +116,12 @@ class FollowUpImporter(ChildImporter):
 
     def __init__(self, request: Any, tabular_type: Any) -> None:
         super().__init__(request, tabular_type)
-        translate = request.translate
-        methods = choice_index(request.registry, METHODS, METHOD_ALIASES)
-        method_labels = {key: translate(label) for key, label in METHODS.items()}
         states = {key: FOLLOW_UP_STATES[key] for key in ("done", "planned")}
-        state_index = choice_index(request.registry, states, STATE_ALIASES)
-        state_labels = {key: translate(label) for key, label in states.items()}
         self.lookups = Lookups(request, FOLLOWUP_IMPORT)
         self.readers = {
             "subject": lambda v: parse_text(v, 200),
-            "method": lambda v: parse_choice(v, methods, method_labels),
-            "state": lambda v: parse_choice(v, state_index, state_labels),
+            "method": choice_reader(request, METHODS, METHOD_ALIASES),
+            "state": choice_reader(request, states, STATE_ALIASES),
             "happened_at": lambda v: parse_datetime(v, self.tz),
             "due_at": lambda v: parse_datetime(v, self.tz),
             "content": lambda v: parse_text(v, 10000),

@@ -25,9 +25,8 @@ from core.tabular.exporter import Exporter, ExportPlan
 from core.tabular.importer import Checked
 from core.tabular.values import (
     CellError,
-    choice_index,
+    choice_reader,
     clean_text,
-    parse_choice,
     parse_date,
     parse_decimal,
     parse_text,
@@ -238,12 +237,9 @@ class NumberedImporter(ChildImporter):
 
     def __init__(self, request: Any, tabular_type: Any) -> None:
         super().__init__(request, tabular_type)
-        translate = request.translate
-        states = choice_index(request.registry, self.states, STATE_ALIASES)
-        labels = {key: translate(label) for key, label in self.states.items()}
         self.readers = {
             "number": _number,
-            "state": lambda v: parse_choice(v, states, labels),
+            "state": choice_reader(request, self.states, STATE_ALIASES),
             "currency": _currency,
             "notes": lambda v: parse_text(v, 5000),
         }

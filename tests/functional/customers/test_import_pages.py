@@ -10,12 +10,14 @@ import io
 import json
 import re
 import types
+from pathlib import Path
 
 import openpyxl
 import pytest
 from sqlalchemy import func, select
 
 from core.audit import Actor
+from core.cli import CommandError
 from core.commands.tabular import export_file, import_file
 from core.db import session_scope
 from core.security.tokens import create_token
@@ -291,6 +293,8 @@ def import_args(path, **options) -> argparse.Namespace:  # type: ignore[no-untyp
         "dry_run": False,
         "errors": None,
         "stats": False,
+        "encoding": None,
+        "sheet": None,
     }
     return argparse.Namespace(**{**defaults, **options})
 
@@ -351,3 +355,43 @@ def test_the_export_command_writes_what_the_user_may_see(
     )
     export_file(args, command_env(app))
     assert csv_target.read_bytes().startswith(codecs.BOM_UTF8)
+
+
+def test_the_import_command_takes_an_encoding_and_a_sheet(
+    org, app, tmp_path, capsys, dbsession, admin
+):  # type: ignore[no-untyped-def]
+    env = command_env(app)
+    big5 = tmp_path / "big5.csv"
+    big5.write_bytes("客戶名稱,電話\n台北信義科技,0223456789\n".encode("big5"))
+    assert import_file(import_args(big5, encoding="big5"), env) == 0
+    book = openpyxl.Workbook()
+    book.active.append(["说明"])
+    second = book.create_sheet("客户")
+    second.append(["客户名称", "手机"])
+    second.append(["第二张表的客户", "13812345678"])
+    workbook = tmp_path / "two.xlsx"
+    book.save(workbook)
+    assert import_file(import_args(workbook, sheet="客户"), env) == 0
+    assert sorted(dbsession.scalars(select(Customer.name)).all()) == [
+        "台北信義科技",
+        "第二张表的客户",
+    ]
+    with pytest.raises(CommandError, match="no sheet called 没有"):
+        import_file(import_args(workbook, sheet="没有"), env)
+
+
+def test_hostile_uploads_change_nothing_and_stay_in_their_folder(org, login_as, app, dbsession):  # type: ignore[no-untyped-def]
+    web = login_as(org["manager"])
+    assert "Choose a file" in web.post_form("/imports", {"type": "customers"}, status=400).text
+    refused = upload(web, b"a,b\n1,2\n", kind="no-such-type", status=400)
+    assert "Choose what to import" in refused.text
+    columns = upload(
+        web, sheet_bytes([HEADER, ["甲", "", "", ""]]), "../../etc/passwd\x00.csv"
+    ).location
+    data_import = dbsession.scalars(select(DataImport)).one()
+    assert data_import.filename == "passwd.csv"
+    stored = list((app.registry.settings["guanxi.var_dir"] / Path("imports")).rglob("*"))
+    assert all("passwd" not in str(path) for path in stored)
+    web.post_form(columns, {"column-0": "<script>", "column-1": "name", "column-2": "name"})
+    dbsession.refresh(data_import)
+    assert data_import.mapping == ["", "name", "", ""]
