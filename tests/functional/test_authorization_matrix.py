@@ -183,7 +183,7 @@ TABULAR = {
 
 @pytest.mark.parametrize("username", sorted(TABULAR))
 def test_import_and_export_follow_the_roles(username, world, login_as):
-    users, customers = world
+    users, _customers = world
     may_import, exported = TABULAR[username]
     web = login_as(users[username])
     page = web.get("/imports").text
