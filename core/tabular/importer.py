@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from core.audit import jsonable
 from core.contributions import TabularField, TabularType
@@ -103,9 +103,14 @@ class Importer:
         return self.model.__table__
 
     def live(self) -> list[Any]:
-        """The WHERE clauses of records that count (not deleted)."""
+        """The WHERE clauses of records that count (not deleted).
+
+        Written as ``coalesce(deleted_at, deleted_at) IS NULL`` so that SQLite
+        (without statistics) finds the rows through the compared column's index
+        rather than walking every live record through a ``(deleted_at, …)`` one.
+        """
         deleted = self.table.c.get("deleted_at")
-        return [] if deleted is None else [deleted.is_(None)]
+        return [] if deleted is None else [func.coalesce(deleted, deleted).is_(None)]
 
     def key_column(self, key: str) -> Any:
         """The column a match key is compared with."""

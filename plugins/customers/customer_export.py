@@ -88,26 +88,51 @@ def tag_names() -> Any:
     )
 
 
-def rows_of(base: Any, with_tags: bool) -> Any:
-    """``base`` (a ``select(Customer)`` with its filters and sort) reading plain columns."""
-    columns = [
-        *Customer.__table__.c,
-        owner.username.label("owner_username"),
-        owner.display_name.label("owner_display_name"),
-        province.name.label("province_name"),
-        city.name.label("city_name"),
-        district.name.label("district_name"),
-    ]
-    if with_tags:
-        columns.append(tag_names())
-    return (
-        base.with_only_columns(*columns, maintain_column_froms=False)
-        .select_from(Customer)
-        .outerjoin(owner, owner.id == Customer.owner_id)
-        .outerjoin(province, province.code == Customer.province_code)
-        .outerjoin(city, city.code == Customer.city_code)
-        .outerjoin(district, district.code == Customer.district_code)
+#: What a column reads beyond the customer's own column of the same name.
+READS = {
+    "owner": ("owner_username", "owner_display_name"),
+    "region": ("province_name", "city_name"),
+    "province": ("province_name",),
+    "city": ("city_name",),
+    "district": ("district_name",),
+    "tags": ("tag_names",),
+    "last_contact": ("last_contact_at",),
+    "updated": ("updated_at",),
+    "created": ("created_at",),
+}
+#: Names read from other tables: the expression, and the table to join for it.
+JOINED = {
+    "owner_username": (owner.username, (owner, owner.id == Customer.owner_id)),
+    "owner_display_name": (owner.display_name, (owner, owner.id == Customer.owner_id)),
+    "province_name": (province.name, (province, province.code == Customer.province_code)),
+    "city_name": (city.name, (city, city.code == Customer.city_code)),
+    "district_name": (district.name, (district, district.code == Customer.district_code)),
+}
+
+
+def rows_of(base: Any, keys: Sequence[str]) -> Any:
+    """``base`` (a ``select(Customer)`` with its filters and sort) reading only the plain
+    columns that the export columns ``keys`` need (``cf_*`` read ``custom``)."""
+    names = dict.fromkeys(
+        name
+        for key in keys
+        for name in READS.get(key, ("custom",) if key.startswith("cf_") else (key,))
     )
+    table = Customer.__table__
+    columns, joins = [], {}
+    for name in names:
+        if name == "tag_names":
+            columns.append(tag_names())
+        elif name in JOINED:
+            expression, (target, condition) = JOINED[name]
+            columns.append(expression.label(name))
+            joins[target] = condition
+        else:
+            columns.append(table.c[name])
+    query = base.with_only_columns(*columns, maintain_column_froms=False).select_from(Customer)
+    for target, condition in joins.items():
+        query = query.outerjoin(target, condition)
+    return query
 
 
 def place(row: Any) -> str:
@@ -191,7 +216,7 @@ class CustomerExporter(Exporter):
         translate = request.translate
         headers = {"name": translate(_("Name")), **options.columns}
         return ExportPlan(
-            rows_of(base, "tags" in keys),
+            rows_of(base, keys),
             self.columns(keys, headers),
             self.title(),
             {key: values if len(values) > 1 else values[0] for key, values in state.items()},
@@ -212,7 +237,7 @@ class CustomerExporter(Exporter):
         keys = ["name", *FULL_COLUMNS, *(f"cf_{d.key}" for d in definitions), "created", "updated"]
         headers = {key: request.translate(label) for key, label in HEADERS.items()}
         return ExportPlan(
-            rows_of(base, with_tags=True),
+            rows_of(base, keys),
             self.columns(keys, headers),
             self.title(),
             dict(params.items()),
