@@ -139,16 +139,20 @@ def more_than(session: Session, plan: ExportPlan, limit: int) -> bool:
 
 
 def streamed_csv(factory: Any, plan: ExportPlan) -> Iterator[bytes]:
-    """The CSV file in chunks, read in a session of its own (the request's has ended)."""
-    header = [column.header for column in plan.columns]
-    yield from csv_chunks(header, [])
-    session = factory()
+    """The CSV file in chunks: the header at once, then rows read in a session of their own
+    (the request's has ended by the time the response is sent)."""
+    sessions = []
+
+    def rows() -> Iterator[list[Any]]:
+        session = factory()
+        sessions.append(session)
+        yield from plan_rows(session, plan)
+
     try:
-        chunks = csv_chunks(header, plan_rows(session, plan))
-        next(chunks)  # the header went first, before the query ran
-        yield from chunks
+        yield from csv_chunks([column.header for column in plan.columns], rows())
     finally:
-        session.close()
+        for session in sessions:
+            session.close()
 
 
 def download(request: Any, plan: ExportPlan, file_format: str) -> Response:
