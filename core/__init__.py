@@ -32,6 +32,7 @@ def make_config(settings: dict[str, Any], **registry_items: Any) -> Configurator
     config.include("core.customfields")
     config.include("core.web")
     config.include("core.api")
+    config.include("core.tabular")
     include_modules(config)
     return config
 

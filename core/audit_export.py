@@ -1,17 +1,15 @@
 """Settings → Audit trail → Export: the filtered trail as a CSV file.
 
 The file is streamed a batch at a time (keyset on ``(at, id)``), so exporting a
-million events never holds them all in memory.  Cells that a spreadsheet would
-run as a formula are neutralised, and the export itself is audited.
+million events never holds them all in memory.  It is written by the core's one
+export writer (``core.tabular.writers``: UTF-8 with a BOM, cells that a
+spreadsheet would run as a formula neutralised), and the export is audited.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,26 +23,9 @@ from core.audit import AuditEvent, record_event
 from core.audit_views import Presenter, TrailFilterForm, fetch_page
 from core.db import utcnow
 from core.i18n import _, user_timezone
+from core.tabular.writers import csv_chunks
 
 BATCH_SIZE = 1000
-BOM = "\ufeff"
-#: First characters that make a spreadsheet read a cell as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-
-
-def csv_safe(value: str) -> str:
-    """``value`` with a leading ``'`` if a spreadsheet would run it; numbers stay as they are."""
-    if value.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(value):
-        return "'" + value
-    return value
-
-
-def csv_line(cells: Iterable[str]) -> str:
-    """One CSV line of neutralised cells."""
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow([csv_safe(cell) for cell in cells])
-    return buffer.getvalue()
 
 
 def trail_csv(
@@ -54,20 +35,22 @@ def trail_csv(
     tz: ZoneInfo,
     header: list[str],
 ) -> Iterator[bytes]:
-    """The CSV file in chunks: a UTF-8 BOM and the header, then a chunk per batch."""
-    yield (BOM + csv_line(header)).encode("utf-8")
-    session = factory()
-    try:
-        cursor = None
-        while True:
-            rows, cursor = fetch_page(session, clauses, cursor, size=BATCH_SIZE)
-            chunk = "".join(csv_line(event_cells(row, presenter, tz)) for row in rows)
-            if chunk:
-                yield chunk.encode("utf-8")
-            if cursor is None:
-                return
-    finally:
-        session.close()
+    """The CSV file in chunks (the core's export writer: a BOM, formula-safe cells)."""
+
+    def rows() -> Iterator[list[str]]:
+        session = factory()
+        try:
+            cursor = None
+            while True:
+                page, cursor = fetch_page(session, clauses, cursor, size=BATCH_SIZE)
+                for row in page:
+                    yield event_cells(row, presenter, tz)
+                if cursor is None:
+                    return
+        finally:
+            session.close()
+
+    return csv_chunks(header, rows())
 
 
 def event_cells(row: Any, presenter: Presenter, tz: ZoneInfo) -> list[str]:

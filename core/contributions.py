@@ -149,6 +149,76 @@ class PeriodicJob:
 
 
 @dataclass(frozen=True)
+class BackgroundTask:
+    """Work that runs once, outside the request, as a job (see ``core.background``)."""
+
+    name: str
+    #: Called with a ``core.background.JobContext``; returns a JSON-able result dict.
+    run: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class TabularField:
+    """A column a record type reads from imported files (``core.tabular``).
+
+    The column of a file is matched to the field by its header: the key, the
+    label in any language, or one of ``aliases`` (客户名称, 公司名称, Company …),
+    compared without case, spaces, punctuation and notes in brackets.
+    """
+
+    key: str
+    label: Any
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+    #: What the template formats the column as: ``text``, ``number``, ``date`` or ``datetime``.
+    kind: str = "text"
+    #: Labels (in the user's language) offered by the template's drop-down list.
+    choices: tuple[str, ...] = ()
+    help: Any = ""
+    example: Any = ""
+    #: A record's own unique value (a code): "create anyway" cannot create a second one.
+    unique: bool = False
+
+
+@dataclass(frozen=True)
+class TabularType:
+    """Records a module lets users import and export (``guanxi_tabular_types``).
+
+    ``importer`` and ``exporter`` are classes (subclasses of
+    ``core.tabular.importer.Importer`` and ``core.tabular.exporter.Exporter``)
+    made with ``(request, tabular_type)``; either may be None.  Permissions are
+    ``<permission_prefix>.import`` and ``.export``; ``match_keys`` are the field
+    keys that find an existing record (duplicates), most telling first.
+    """
+
+    name: str
+    label: Any
+    permission_prefix: str
+    importer: Callable[[Any, Any], Any] | None = None
+    exporter: Callable[[Any, Any], Any] | None = None
+    match_keys: tuple[str, ...] = ()
+    #: Route of the records' list page, if there is one.
+    list_route: str | None = None
+    order: int = 100
+
+    @property
+    def import_permission(self) -> str:
+        return f"{self.permission_prefix}.import"
+
+    def importer_for(self, request: Any) -> Any:
+        """The type's importer working for ``request``."""
+        return self.importer(request, self)  # type: ignore[misc]
+
+    def exporter_for(self, request: Any) -> Any:
+        """The type's exporter working for ``request``."""
+        return self.exporter(request, self)  # type: ignore[misc]
+
+    @property
+    def export_permission(self) -> str:
+        return f"{self.permission_prefix}.export"
+
+
+@dataclass(frozen=True)
 class SalesProduct:
     """A product as the company's sales system knows it."""
 

@@ -156,9 +156,10 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def tm_session(factory: sessionmaker[Session], manager: transaction.TransactionManager) -> Session:
-    """A session joined to ``manager``'s transaction."""
+    """A session joined to ``manager``'s transaction (kept in ``info["transaction_manager"]``)."""
     session = factory()
     zope.sqlalchemy.register(session, transaction_manager=manager)
+    session.info["transaction_manager"] = manager
     return session
 
 

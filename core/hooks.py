@@ -6,7 +6,9 @@ from typing import Any
 
 from core.contributions import (
     ApiResource,
+    BackgroundTask,
     MenuItem,
+    PeriodicJob,
     Permission,
     RecordTab,
     RecordType,
@@ -170,9 +172,32 @@ def guanxi_timeline_entries(
 
 
 @hookimpl
+def guanxi_background_tasks() -> list[BackgroundTask]:
+    """Imports, their undo, and exports too large to download at once."""
+    from core.tabular.exports import TASKS as EXPORT_TASKS
+    from core.tabular.imports import TASKS as IMPORT_TASKS
+
+    return [*IMPORT_TASKS, *EXPORT_TASKS]
+
+
+@hookimpl
+def guanxi_periodic_jobs() -> list[PeriodicJob]:
+    """Delete export files whose link expired and old import uploads, every hour."""
+    from core.jobs import job_settings
+    from core.tabular.exports import remove_old_files
+
+    return [
+        PeriodicJob(
+            "core.tabular_files", lambda session: remove_old_files(job_settings(session)), 60
+        )
+    ]
+
+
+@hookimpl
 def guanxi_api_resources() -> list[ApiResource]:
-    """The core's REST endpoints: me, users and the OpenAPI document itself."""
+    """The core's REST endpoints: me, users, imports, exports and the OpenAPI document itself."""
     from core.api.users import USERS_RESOURCE
     from core.api.views import ME_RESOURCE
+    from core.tabular.openapi import TABULAR_RESOURCE
 
-    return [ME_RESOURCE, USERS_RESOURCE]
+    return [ME_RESOURCE, USERS_RESOURCE, TABULAR_RESOURCE]

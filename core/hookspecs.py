@@ -147,6 +147,32 @@ def guanxi_periodic_jobs() -> list[Any]:
 
 
 @hookspec
+def guanxi_tabular_types() -> list[Any]:
+    """Offer the module's records for import and export (CSV, XLSX).
+
+    Called when the import and export pages, the API or ``guanxi import`` /
+    ``guanxi export`` need the catalogue for a request.  Return
+    ``core.contributions.TabularType`` objects with names unique across modules
+    (``customers``, ``orders`` …).  The core reads files, matches columns, runs
+    imports as background jobs and writes exports; the type's importer checks
+    rows and its exporter chooses columns, both within the user's data scope.
+    """
+
+
+@hookspec
+def guanxi_background_tasks() -> list[Any]:
+    """Declare the tasks the module runs as background jobs.
+
+    Called whenever a job is about to run (and by pages showing jobs).  Return
+    ``core.contributions.BackgroundTask`` objects with unique names; queue one
+    with ``core.background.submit(session, registry, name, params, user_id)``.
+    ``run(context)`` gets a ``core.background.JobContext`` (its ``params``,
+    ``user_id`` and ``progress(done, total, stage)``), opens its own sessions,
+    may run again after a crash, and returns a JSON-able result dict.
+    """
+
+
+@hookspec
 def guanxi_domain_event(name: str, payload: dict[str, Any], session: Any) -> None:
     """React to a domain event such as ``customer.created``.
 

@@ -25,6 +25,7 @@ from babel import Locale, dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from pyramid.i18n import Localizer, TranslationString, TranslationStringFactory, make_localizer
+from pyramid.interfaces import ITranslationDirectories
 
 LOCALES = ("en", "zh_Hans", "zh_Hant")
 LOCALE_NAMES = {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文"}
@@ -181,6 +182,15 @@ def zone_named(name: str | None, default: str = DEFAULT_TIMEZONE) -> ZoneInfo:
 def localizer_for(locale: str) -> Localizer:
     """A translator for ``locale`` outside a request (jobs, e-mails to other users)."""
     return make_localizer(locale, [str(LOCALE_DIR)])
+
+
+def localizer_in(registry: Any, locale: str) -> Localizer:
+    """A translator for ``locale`` with every catalogue the app registered (modules' too)."""
+    cache = registry.setdefault("localizers", {})
+    if locale not in cache:
+        directories = registry.queryUtility(ITranslationDirectories) or [str(LOCALE_DIR)]
+        cache[locale] = make_localizer(locale, directories)
+    return cache[locale]
 
 
 def user_language(user: Any, default: str = "zh_Hans") -> str:

@@ -1,7 +1,8 @@
 """Background and periodic jobs with Huey.
 
-``guanxi worker`` runs a Huey consumer whose only periodic task is the *tick*,
-once a minute: it sends the outbox, then runs every enabled module's
+``guanxi worker`` runs a Huey consumer for background jobs (``core.background``)
+whose only periodic task is the *tick*, once a minute: it sends the outbox,
+queues again background jobs whose process died, then runs every enabled module's
 ``guanxi_periodic_jobs`` whose interval has passed, each in its own transaction
 acting as ``Actor(kind="job")``.  ``guanxi worker --once`` runs one tick in the
 foreground (for cron and tests).
@@ -26,6 +27,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.audit import Actor
+from core.background import recover_all
+from core.background import run_job as run_background_job
 from core.contributions import PeriodicJob
 from core.db import Base, session_scope, utcnow
 from core.mail import default_sender, send_pending
@@ -33,6 +36,8 @@ from core.mail import default_sender, send_pending
 log = logging.getLogger(__name__)
 
 HUEY_NAME = "guanxi"
+#: The registry key of the Huey task that runs background jobs.
+BACKGROUND_TASK = "huey_background_task"
 JOBS_FILE = "jobs.sqlite"
 JOB_ACTOR = Actor(kind="job")
 
@@ -53,6 +58,7 @@ class TickReport:
     """What one tick did."""
 
     mail_sent: int = 0
+    recovered: int = 0
     ran: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
 
@@ -68,14 +74,26 @@ def get_huey(settings: dict[str, Any]) -> Huey:
 
 
 def build_worker(registry: Any) -> Huey:
-    """The Huey of the app's settings with the every-minute tick registered."""
+    """The Huey of the app's settings with the every-minute tick and background jobs."""
     huey = get_huey(registry.settings)
 
     @huey.periodic_task(crontab(minute="*"), name="guanxi.tick")
     def tick() -> None:
         run_tick(registry)
 
+    @huey.task(name="guanxi.background")
+    def background(job_id: int) -> None:
+        run_background_job(registry, job_id)
+
+    registry[BACKGROUND_TASK] = background
     return huey
+
+
+def enqueue_background(registry: Any, job_id: int) -> None:
+    """Put background job ``job_id`` on the Huey queue (``guanxi worker`` runs it)."""
+    if BACKGROUND_TASK not in registry:
+        build_worker(registry)
+    registry[BACKGROUND_TASK](job_id)
 
 
 def claim(session: Session, job: PeriodicJob, now: dt.datetime) -> bool:
@@ -143,10 +161,10 @@ def run_job(
 
 
 def run_tick(registry: Any) -> TickReport:
-    """Send the outbox, then run the due periodic jobs of the enabled modules."""
+    """Send the outbox, restart stalled background jobs, run the due periodic jobs."""
     factory = registry["dbsession_factory"]
     settings = registry.settings
-    report = TickReport()
+    report = TickReport(recovered=recover_all(registry))
     with session_scope(factory, JOB_ACTOR) as session:
         report.mail_sent = send_pending(
             session, settings.get("guanxi.smtp_url", ""), default_sender(settings)

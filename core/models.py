@@ -1,6 +1,7 @@
 """Imports every model of the core so that ``Base.metadata`` is complete."""
 
 from core.audit import AuditEvent
+from core.background import BackgroundJob
 from core.customfields.models import CustomFieldDefinition
 from core.jobs import JobRun
 from core.mail import OutboxMessage
@@ -19,13 +20,17 @@ from core.security.models import (
 from core.security.password_reset import PasswordResetToken
 from core.security.throttle import LoginLock
 from core.settings_store import SystemSetting
+from core.tabular.models import DataImport, ImportedRecord, SavedMapping
 from core.web.saved_view_models import SavedView
 
 __all__ = [
     "ApiToken",
     "AuditEvent",
     "AuthSession",
+    "BackgroundJob",
     "CustomFieldDefinition",
+    "DataImport",
+    "ImportedRecord",
     "JobRun",
     "LoginAttempt",
     "LoginLock",
@@ -36,6 +41,7 @@ __all__ = [
     "Region",
     "Role",
     "RoleGrant",
+    "SavedMapping",
     "SavedView",
     "SystemSetting",
     "Team",

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from pypinyin import Style, lazy_pinyin
 from sqlalchemy.dialects import postgresql
 
 MAX_TERMS_LENGTH = 4000
@@ -74,6 +74,8 @@ def _cjk_terms(run: str) -> list[str]:
 
 
 def _text_terms(text: str) -> list[str]:
+    if text.isascii() and (text.isalpha() or text.isdigit()):  # a pinyin reading, a number
+        return [text.lower()]
     terms: list[str] = []
     for match in _TOKEN_RE.finditer(normalise(text)):
         if match.lastgroup == "cjk":
@@ -83,6 +85,20 @@ def _text_terms(text: str) -> list[str]:
     return terms
 
 
+@lru_cache(maxsize=65536)
+def char_pinyin(char: str) -> str:
+    """The toneless pinyin of one CJK character (its most common reading), remembered.
+
+    Names are read character by character, so each character is looked up once
+    per process instead of once per name (bulk imports read thousands a second).
+    pypinyin's dictionaries (~55 MB) are loaded on first use, not by processes
+    that never index a name (exports).
+    """
+    from pypinyin import Style, lazy_pinyin
+
+    return lazy_pinyin(char, style=Style.NORMAL)[0]
+
+
 def pinyin_of_name(name: str, is_person: bool = True) -> tuple[str, str]:
     """Toneless full pinyin and initials of the CJK characters of ``name``.
 
@@ -90,9 +106,7 @@ def pinyin_of_name(name: str, is_person: bool = True) -> tuple[str, str]:
     surname (单伟 → ``("shanwei", "sw")``).  Empty strings when there is no CJK.
     """
     name = normalise(name).strip()
-    syllables = [
-        lazy_pinyin(char, style=Style.NORMAL)[0] for char in name if _CJK_RE.fullmatch(char)
-    ]
+    syllables = [char_pinyin(char) for char in name if _CJK_RE.fullmatch(char)]
     if not syllables:
         return "", ""
     if is_person and name[0] in SURNAME_PINYIN:
@@ -135,12 +149,14 @@ def index_terms(
         terms += _email_terms(email)
     for text in texts:
         terms += _text_terms(text)
-    result = ""
+    kept: list[str] = []
+    length = -1
     for term in dict.fromkeys(terms):
-        if len(result) + len(term) + 1 > MAX_TERMS_LENGTH:
+        length += len(term) + 1
+        if length > MAX_TERMS_LENGTH:
             break
-        result = f"{result} {term}" if result else term
-    return result
+        kept.append(term)
+    return " ".join(kept)
 
 
 def query_terms(q: str) -> list[str]:
@@ -232,6 +248,67 @@ class SearchIndex:
         ).scalar_one()
         session.execute(sa.delete(_sqlite_fts).where(_sqlite_fts.c.rowid == entry_id))
         session.execute(sa.insert(_sqlite_fts).values(rowid=entry_id, terms=terms))
+
+    def upsert_many(
+        self, session: Any, record_type: str, entries: Sequence[tuple[int, str]]
+    ) -> None:
+        """Store the terms of many records at once: ``(record id, terms)`` pairs."""
+        if not entries:
+            return
+        if _dialect(session) == "postgresql":
+            insert = postgresql.insert(_pg_entries)
+            session.connection().execute(
+                insert.on_conflict_do_update(
+                    index_elements=["record_type", "record_id"],
+                    set_={"terms": insert.excluded.terms},
+                ),
+                [
+                    {"record_type": record_type, "record_id": record_id, "terms": _stored_terms(t)}
+                    for record_id, t in entries
+                ],
+            )
+            return
+        self.delete_many(session, record_type, [record_id for record_id, _terms in entries])
+        # Entry ids ascend in the order of the rows: SQLite numbers them one by one.
+        connection = session.connection()
+        entry_ids = sorted(
+            connection.execute(
+                sa.insert(_sqlite_entries).returning(_sqlite_entries.c.id),
+                [{"record_type": record_type, "record_id": record_id} for record_id, _t in entries],
+            ).scalars()
+        )
+        connection.execute(
+            sa.insert(_sqlite_fts),
+            [
+                {"rowid": entry_id, "terms": terms}
+                for entry_id, (_record_id, terms) in zip(entry_ids, entries, strict=True)
+            ],
+        )
+
+    def delete_many(self, session: Any, record_type: str, record_ids: Sequence[int]) -> None:
+        """Remove many records from the index (those not in it are ignored)."""
+        for start in range(0, len(record_ids), 500):
+            chunk = list(record_ids[start : start + 500])
+            if _dialect(session) == "postgresql":
+                session.execute(
+                    sa.delete(_pg_entries).where(
+                        _pg_entries.c.record_type == record_type,
+                        _pg_entries.c.record_id.in_(chunk),
+                    )
+                )
+                continue
+            entry_ids = list(
+                session.execute(
+                    sa.delete(_sqlite_entries)
+                    .where(
+                        _sqlite_entries.c.record_type == record_type,
+                        _sqlite_entries.c.record_id.in_(chunk),
+                    )
+                    .returning(_sqlite_entries.c.id)
+                ).scalars()
+            )
+            if entry_ids:
+                session.execute(sa.delete(_sqlite_fts).where(_sqlite_fts.c.rowid.in_(entry_ids)))
 
     def delete(self, session: Any, record_type: str, record_id: int) -> None:
         """Remove one record from the index (nothing happens when it is not there)."""

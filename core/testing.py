@@ -69,23 +69,24 @@ def fresh_database_url(directory: Path, label: str) -> str:
 
 
 def build_settings(url: str, var_dir: Path) -> dict[str, Any]:
-    """Application settings for a test database."""
+    """Application settings for a test database (background jobs run right after the commit)."""
     return {
         "sqlalchemy.url": url,
         "guanxi.var_dir": str(var_dir),
         "guanxi.secret_key": "test-secret-key-not-for-production",
         "guanxi.module_state_ttl": "0",
         "guanxi.base_url": "http://localhost",
+        "guanxi.jobs_runner": "inline",
     }
 
 
-def build_app(url: str, var_dir: Path) -> Any:
+def build_app(url: str, var_dir: Path, **overrides: Any) -> Any:
     """A migrated application on ``url`` with the default roles and regions."""
     from core import make_app
     from core.setup import prepare_database
 
     var_dir.mkdir(parents=True, exist_ok=True)
-    app = make_app(build_settings(url, var_dir))
+    app = make_app({**build_settings(url, var_dir), **overrides})
     prepare_database(app.registry, app.registry["dbsession_factory"])
     return app
 
@@ -392,7 +393,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     from waitress.server import create_server
 
     directory = tmp_path_factory.mktemp("live")
-    app = build_app(f"sqlite:///{directory / 'live.sqlite'}", directory / "var")
+    # Background jobs run in threads, as on a single server: pages show their progress.
+    app = build_app(
+        f"sqlite:///{directory / 'live.sqlite'}",
+        directory / "var",
+        **{"guanxi.jobs_runner": "thread"},
+    )
     server = create_server(app, host="127.0.0.1", port=_free_port(), threads=4)
     live = LiveServer(f"http://127.0.0.1:{server.effective_port}", app)
     with live.session() as session:

@@ -406,6 +406,22 @@ def next_url(request: Any, cursor: str) -> str:
     return f"{request.path_url}?{urlencode([*params, ('cursor', cursor)])}"
 
 
+def filtered(
+    request: Any,
+    query: Select,
+    spec: ListSpec,
+    extra_filters: Mapping[str, ExtraFilter] | None = None,
+) -> Select:
+    """``query`` with the request's filters and sort, unpaged: what an export of the list streams.
+
+    The same parameters as :func:`list_response` (``limit`` and ``cursor`` are
+    ignored); a parameter it cannot use is a 400 problem.
+    """
+    pk = primary_key(query)
+    sort = parse_sort(request, spec, pk)
+    return query.where(*parse_filters(request, spec, extra_filters)).order_by(*_order_by(sort, pk))
+
+
 def list_response(
     request: Any,
     query: Select,

@@ -58,6 +58,7 @@ PROBLEM_RESPONSES = {
     403: ("Forbidden", "The user or token lacks the permission."),
     404: ("NotFound", "No such record within the caller's data scope."),
     409: ("Conflict", "The record changed since the given version."),
+    410: ("Gone", "It existed, but is no longer available (an expired download)."),
     413: ("TooLarge", "The body is larger than 1 MB."),
     415: ("UnsupportedMediaType", "The body is not application/json."),
     422: ("ValidationFailed", "Some fields are invalid; see errors."),

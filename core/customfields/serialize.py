@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+
 from core.customfields.models import CustomFieldDefinition
 from core.customfields.values import DECIMAL_PLACES, LONG_TEXT_MAX, TEXT_MAX, URL_MAX
 from core.i18n import user_timezone
@@ -84,16 +86,21 @@ def export_columns(request: Any, definitions: list[CustomFieldDefinition]) -> li
     Cells are plain values the import reads back: numbers as ``int`` or
     ``Decimal``, dates as ``date``, date-times in the user's time zone,
     yes/no, choices and phone numbers as the user reads them, users by username.
+    Reading a cell needs no database (users are looked up beforehand), so the
+    columns also serve exports streamed after the request ended.
     """
     tz = user_timezone(request)
     locale = request.locale_name
+    usernames: dict[int, str] = {}
+    if any(definition.field_type == "user" for definition in definitions):
+        usernames = dict(request.dbsession.execute(select(User.id, User.username)).all())
 
     def reader(definition: CustomFieldDefinition) -> Callable[[Any], Any]:
         def read(record: Any) -> Any:
             value = (record.custom or {}).get(definition.key)
             if value is None:
                 return None
-            return _cell(request, definition, value, tz)
+            return _cell(request, definition, value, tz, usernames)
 
         return read
 
@@ -103,7 +110,13 @@ def export_columns(request: Any, definitions: list[CustomFieldDefinition]) -> li
     ]
 
 
-def _cell(request: Any, definition: CustomFieldDefinition, value: Any, tz: dt.tzinfo) -> Any:
+def _cell(
+    request: Any,
+    definition: CustomFieldDefinition,
+    value: Any,
+    tz: dt.tzinfo,
+    usernames: dict[int, str],
+) -> Any:
     field_type = definition.field_type
     try:
         if field_type in DECIMAL_PLACES:
@@ -113,8 +126,7 @@ def _cell(request: Any, definition: CustomFieldDefinition, value: Any, tz: dt.tz
         if field_type == "datetime":
             return dt.datetime.fromisoformat(value).astimezone(tz)
         if field_type == "user":
-            user = request.dbsession.get(User, int(value))
-            return user.username if user is not None else value
+            return usernames.get(int(value), value)
     except (ArithmeticError, TypeError, ValueError):
         return value
     if field_type in ("integer", "text", "long_text", "email", "url"):

@@ -6,6 +6,7 @@ audit views, the API and the CLI all filter through :func:`scope_filter`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
@@ -38,6 +39,32 @@ def scope_filter(
         codes = sorted(identity.region_codes)
         clauses.extend(getattr(model, column).in_(codes) for column in columns.regions)
     return or_(*clauses) if clauses else false()
+
+
+def values_in_scope(
+    identity: Identity | None,
+    record_type: RecordType,
+    permission: str,
+    values: Mapping[str, Any],
+) -> bool:
+    """Whether a record with these column ``values`` (not saved yet) is within ``permission``.
+
+    The same rule as :func:`scope_filter`, applied to values in memory: bulk
+    imports check thousands of new rows without a query each.
+    """
+    if identity is None:
+        return False
+    scopes = identity.scopes(permission)
+    if "all" in scopes:
+        return True
+    columns = record_type.scope
+    if "own" in scopes and columns.owner and values.get(columns.owner) == identity.user_id:
+        return True
+    if "team" in scopes and columns.team and values.get(columns.team) in identity.team_ids:
+        return True
+    if "region" in scopes and identity.region_codes:
+        return any(values.get(column) in identity.region_codes for column in columns.regions)
+    return False
 
 
 def in_scope(

@@ -10,6 +10,7 @@ so a large file is never held in memory at once.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 from collections import Counter
@@ -142,7 +143,8 @@ class CsvFile:
                     yield Row(number, cells)
         finally:
             csv.field_size_limit(previous_limit)
-            text.detach()
+            with contextlib.suppress(ValueError):  # the file was closed before the rows ended
+                text.detach()
 
 
 def open_csv(

@@ -28,8 +28,11 @@ WRONG_ENCODING = _(
 MALFORMED_ROW = _("Row ${row} is malformed (an unclosed quote or a cell that is too long).")
 TOO_LARGE = _("The file is larger than the limit of ${limit}.")
 TOO_MANY_ROWS = _("The file has more than ${limit} rows.")
-ENCRYPTED = _("The workbook is password-protected or in the old .xls format. Save it as .xlsx.")
+ENCRYPTED = _(
+    "The workbook is password-protected. Remove the password in Excel, save it and upload it again."
+)
 DAMAGED = _("The workbook is damaged or incomplete. Open it in Excel and save it again.")
 UNPACKED_TOO_LARGE = _("The workbook unpacks to more data than allowed.")
 NO_HEADER = _("No header row was found in the first ${rows} rows.")
 NO_SHEET = _("The workbook has no sheet called ${name}.")
+NO_COLUMN = _("The file has no column called ${name}.")

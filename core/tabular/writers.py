@@ -16,9 +16,21 @@ from typing import Any, BinaryIO
 
 from openpyxl import Workbook
 
-from core.tabular.cells import cell_text, neutralise
+from core.tabular.cells import FORMULA_STARTS, cell_text, neutralise
 
 CSV_BATCH_ROWS = 1000
+#: Rows of one XLSX sheet (Excel's limit, less the header); more continue on a new sheet.
+XLSX_SHEET_ROWS = 1_048_575
+_TRIGGERS = frozenset(FORMULA_STARTS)
+
+
+def csv_cell(value: Any) -> str:
+    """A value as a CSV cell: text as it is (neutralised if formula-like), others as text."""
+    if type(value) is str:
+        return value if not value or value[0] not in _TRIGGERS else neutralise(value)
+    if value is None:
+        return ""
+    return neutralise(cell_text(value))
 
 
 def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
@@ -27,18 +39,19 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([neutralise(name) for name in header])
     yield codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
-    buffer.seek(0)
-    buffer.truncate()
-    pending = 0
+    batch: list[list[str]] = []
     for row in rows:
-        writer.writerow([neutralise(cell_text(value)) for value in row])
-        pending += 1
-        if pending == CSV_BATCH_ROWS:
-            yield buffer.getvalue().encode("utf-8")
+        batch.append([csv_cell(value) for value in row])
+        if len(batch) == CSV_BATCH_ROWS:
             buffer.seek(0)
             buffer.truncate()
-            pending = 0
-    if pending:
+            writer.writerows(batch)
+            batch.clear()
+            yield buffer.getvalue().encode("utf-8")
+    if batch:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(batch)
         yield buffer.getvalue().encode("utf-8")
 
 
@@ -56,11 +69,32 @@ def _xlsx_value(value: Any) -> Any:
 def write_xlsx(
     target: BinaryIO, header: Sequence[str], rows: Iterable[Sequence[Any]], title: str
 ) -> None:
-    """Write one sheet called ``title`` (header row frozen) to ``target`` in streaming mode."""
+    """Write a sheet called ``title`` (header row frozen) to ``target`` in streaming mode.
+
+    Rows beyond Excel's limit continue on sheets ``title (2)``, ``title (3)`` …
+    """
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31] or "Sheet1")
-    sheet.freeze_panes = "A2"
-    sheet.append([neutralise(name) for name in header])
+    title = _sheet_title(title) or "Sheet1"
+    head = [neutralise(name) for name in header]
+    sheet, count, number = None, XLSX_SHEET_ROWS, 1
     for row in rows:
-        sheet.append([_xlsx_value(value) for value in row])
+        if count == XLSX_SHEET_ROWS:
+            sheet = _new_sheet(workbook, title if number == 1 else f"{title[:25]} ({number})", head)
+            count, number = 0, number + 1
+        sheet.append([_xlsx_value(value) for value in row])  # type: ignore[union-attr]
+        count += 1
+    if sheet is None:
+        _new_sheet(workbook, title, head)
     workbook.save(target)
+
+
+def _sheet_title(title: str) -> str:
+    """A sheet name Excel accepts: at most 31 characters, none of ``[]:*?/\\``."""
+    return "".join(ch for ch in title if ch not in "[]:*?/\\")[:31]
+
+
+def _new_sheet(workbook: Any, title: str, head: list[str]) -> Any:
+    sheet = workbook.create_sheet(title=title)
+    sheet.freeze_panes = "A2"
+    sheet.append(head)
+    return sheet

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -90,6 +90,8 @@ class Sheet:
     header_row: int
     merges: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
     """Covered cell ``(row, column)`` → the top-left cell of its merged range."""
+    names: list[str] = field(default_factory=list)
+    """The names of the workbook's sheets, in order."""
 
     def rows(self) -> Iterator[SheetRow]:
         """The header row, then every non-blank row below it.
@@ -120,10 +122,12 @@ class Sheet:
                 yield SheetRow(number, values)
 
 
-def _header_row(worksheet: Any) -> int:
-    widths = []
-    for raw in worksheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True):
-        widths.append(sum(1 for value in raw if cell_text(value).strip()))
+def find_header_row(top_rows: Iterable[Sequence[Any]]) -> int:
+    """The number (from 1) of the header among a sheet's top rows.
+
+    The first row about as wide as the widest one: title rows above a table are skipped.
+    """
+    widths = [sum(1 for value in row if cell_text(value).strip()) for row in top_rows]
     widest = max(widths, default=0)
     if widest == 0:
         raise errors.FileRefused(errors.EMPTY)
@@ -131,6 +135,10 @@ def _header_row(worksheet: Any) -> int:
         if width >= max(1, (widest + 1) // 2) and (width >= 2 or widest == 1):
             return number
     raise errors.FileRefused(errors.NO_HEADER, rows=HEADER_SEARCH_ROWS)
+
+
+def _header_row(worksheet: Any) -> int:
+    return find_header_row(worksheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True))
 
 
 def _covered_cells(
@@ -171,7 +179,11 @@ def _load(stream: BinaryIO) -> Any:
 
 
 def open_sheet(stream: BinaryIO, name: str | None = None) -> Sheet:
-    """The sheet ``name`` (default: the first) of the workbook in the seekable ``stream``."""
+    """The sheet ``name`` (default: the first) of the workbook in the seekable ``stream``.
+
+    The workbook is opened once: openpyxl reads the whole sheet to size it when
+    the file does not say (files written by openpyxl do not).
+    """
     workbook = _load(stream)
     if name is None:
         worksheet = workbook.worksheets[0]
@@ -181,6 +193,6 @@ def open_sheet(stream: BinaryIO, name: str | None = None) -> Sheet:
         raise errors.FileRefused(errors.NO_SHEET, name=name)
     try:
         merges = _covered_cells(stream, getattr(worksheet, "_worksheet_path", None))
-        return Sheet(worksheet, _header_row(worksheet), merges)
+        return Sheet(worksheet, _header_row(worksheet), merges, list(workbook.sheetnames))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError):
         raise errors.FileRefused(errors.DAMAGED) from None

@@ -16,14 +16,14 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any, BinaryIO
-from urllib.parse import quote
 
 from pyramid.httpexceptions import HTTPNotFound
-from pyramid.response import FileIter, Response
+from pyramid.response import Response
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
 from core.security.service_errors import Refused
+from core.web.downloads import file_download
 from plugins.customers import _
 from plugins.customers.followup_models import Attachment, FollowUp
 
@@ -193,29 +193,12 @@ def delete_attachment(attachment: Attachment) -> None:
     attachment.deleted_at = utcnow()
 
 
-def disposition(filename: str) -> str:
-    """``attachment`` with an ASCII fallback name and the RFC 5987 UTF-8 name."""
-    fallback = "".join(
-        ch if ch.isascii() and ch.isprintable() and ch not in '"\\;' else "_" for ch in filename
-    )
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
 def download(attachment: Attachment, rules: Limits, request: Any) -> Response:
     """The file as a download that no browser renders inline."""
     path = rules.directory / attachment.storage_name
     if not path.is_file():
         raise HTTPNotFound()
     content_type = KINDS.get(PurePath(attachment.filename).suffix.lower(), ("",))[0]
-    response = Response(
-        app_iter=FileIter(path.open("rb")),
-        content_type=(content_type or "application/octet-stream").split(";")[0],
-        content_length=attachment.size,
-        request=request,
+    return file_download(
+        request, path, attachment.filename, content_type or "application/octet-stream"
     )
-    if content_type.startswith("text/"):
-        response.charset = "utf-8"
-    response.headers["Content-Disposition"] = disposition(attachment.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

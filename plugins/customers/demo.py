@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from pypinyin import lazy_pinyin
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -271,6 +270,8 @@ class _Demo:
                 prefix = place.removesuffix("市") if rng.random() < 0.75 else ""
                 customer.name = f"{prefix}{brand}{trade[0]}{legal}"
                 customer.short_name = brand + trade[0][:2]
+                from pypinyin import lazy_pinyin  # ~55 MB: loaded only when demo data is made
+
                 domain = "".join(lazy_pinyin(brand))
         self.names.add(customer.name)
         customer.industry = industry if industry in self.dictionary["industry"] else None

@@ -17,6 +17,7 @@ from core.contributions import (
     RecordType,
     ScopeColumns,
     SearchResult,
+    TabularType,
     TimelineEntry,
 )
 from plugins.customers import (  # noqa: F401 (tables)
@@ -81,6 +82,7 @@ from plugins.customers.service import (
     live_customers,
     scoped,
 )
+from plugins.customers.tabular import TABULAR_GRANTS, TYPES, tabular_permissions
 from plugins.customers.tag_openapi import TAG_PATHS, TAG_SCHEMAS
 from plugins.customers.tags import MANAGE as TAG_MANAGE
 from plugins.customers.transfer import TRANSFER
@@ -118,6 +120,7 @@ def guanxi_permissions() -> list[Permission]:
         Permission(MERGE, _("Merge duplicate customers"), group),
         Permission(PURGE, _("Purge deleted customers for good"), group),
         *order_permissions(),
+        *tabular_permissions(),
     ]
 
 
@@ -165,7 +168,10 @@ def guanxi_default_grants() -> dict[str, dict[str, str]]:
         },
         "analyst": {VIEW: "all", CONTACT_VIEW: "all", FOLLOWUP_VIEW: "all"},
     }
-    return {role: {**given, **ORDER_GRANTS.get(role, {})} for role, given in grants.items()}
+    return {
+        role: {**given, **ORDER_GRANTS.get(role, {}), **TABULAR_GRANTS.get(role, {})}
+        for role, given in grants.items()
+    }
 
 
 @hookimpl
@@ -392,6 +398,12 @@ def guanxi_api_resources() -> list[ApiResource]:
         ApiResource(name="follow-ups", paths=FOLLOWUP_PATHS, schemas=FOLLOWUP_SCHEMAS),
         ApiResource(name="orders", paths=ORDER_PATHS, schemas=ORDER_SCHEMAS),
     ]
+
+
+@hookimpl
+def guanxi_tabular_types() -> list[TabularType]:
+    """Customers, contacts, follow-ups, orders and contracts: imported and exported."""
+    return TYPES
 
 
 @hookimpl

@@ -3,7 +3,6 @@ the global order list and the sales-system lookup panel."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 from typing import Any
@@ -20,7 +19,6 @@ from core.api.problems import ProblemError
 from core.db import utcnow
 from core.i18n import user_timezone
 from core.security.scopes import RecordContext
-from core.validation import parse_id
 from core.web.form_feedback import posted_action, save_form
 from plugins.customers import _
 from plugins.customers.connector import BUILTIN
@@ -35,6 +33,7 @@ from plugins.customers.listing import CheckedParams
 from plugins.customers.models import Customer
 from plugins.customers.order_api import ORDER_SPEC
 from plugins.customers.order_forms import ContractForm, OrderForm, contract_data, order_data
+from plugins.customers.order_listing import list_query
 from plugins.customers.order_models import CONTRACT_STATES, ORDER_STATES, Contract, Order
 from plugins.customers.orders import (
     ORDER,
@@ -52,7 +51,7 @@ from plugins.customers.orders import (
     soft_delete,
     write_order,
 )
-from plugins.customers.service import company_year, text_match
+from plugins.customers.service import company_year
 from plugins.customers.views import (
     ORDERS_TAB,
     back_to_customer,
@@ -263,23 +262,6 @@ def deleted(request: Any, record: Order | Contract, message: Any) -> HTTPSeeOthe
 # -- the order list ---------------------------------------------------------------------
 
 
-def list_state(request: Any) -> dict[str, str]:
-    """The list's parameters that hold an allowed value (anything else is ignored)."""
-    get = request.GET
-    state: dict[str, str] = {}
-    for name in ("from", "to"):
-        with contextlib.suppress(ValueError):
-            state[name] = dt.date.fromisoformat(get.get(name, "")).isoformat()
-    if get.get("state") in ORDER_STATES:
-        state["state"] = get["state"]
-    if parse_id(get.get("customer_id")) is not None:
-        state["customer_id"] = get["customer_id"]
-    customer = " ".join(get.get("customer", "").split())[:MAX_QUERY]
-    if customer and "customer_id" not in state:
-        state["customer"] = customer
-    return state
-
-
 def page_of(request: Any, query: Any, params: dict[str, str]) -> tuple[list[Order], str | None]:
     """One page of ``query`` newest first (keyset over ``ix_orders_live_date``) and the next
     page's cursor; raises ``ProblemError`` for a cursor it cannot use."""
@@ -293,24 +275,9 @@ def page_of(request: Any, query: Any, params: dict[str, str]) -> tuple[list[Orde
 @view_config(route_name="orders", renderer=TEMPLATES + "order_list.jinja2", permission=ORDER_VIEW)
 def order_list(request: Any) -> dict[str, Any]:
     """Every order the user may see, newest first, filtered by date, state and customer."""
-    state = list_state(request)
-    customers = customer_ids(request, ORDER_VIEW)
-    if "customer" in state:
-        customers = customers.where(text_match(state["customer"]))
-    query = (
-        select(Order)
-        .where(Order.deleted_at.is_(None), Order.customer_id.in_(customers))
-        .options(selectinload(Order.customer))
-    )
+    query, state = list_query(request, request.GET)
+    query = query.order_by(None).options(selectinload(Order.customer))
     params = {"sort": "-ordered_on"}
-    for name, param in (
-        ("from", "ordered_on__gte"),
-        ("to", "ordered_on__lte"),
-        ("state", "state"),
-        ("customer_id", "customer_id"),
-    ):
-        if name in state:
-            params[param] = state[name]
     cursor = request.GET.get("cursor")
     error = None
     try:
@@ -325,7 +292,8 @@ def order_list(request: Any) -> dict[str, Any]:
     if "customer_id" in state:
         chosen = request.dbsession.scalars(
             select(Customer).where(
-                Customer.id.in_(customers), Customer.id == int(state["customer_id"])
+                Customer.id.in_(customer_ids(request, ORDER_VIEW)),
+                Customer.id == int(state["customer_id"]),
             )
         ).first()
 

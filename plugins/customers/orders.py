@@ -155,26 +155,30 @@ class Numbering:
     prefix: str
     digits: int
 
-    def first(self, year: int) -> str:
-        return f"{self.prefix}{year}{1:0{self.digits}d}"
-
 
 ORDER_NUMBERS = Numbering(Order.number, "SO", 6)
 
 
 def next_number(session: Session, numbering: Numbering, year: int) -> str:
     """The next free automatic number of ``year``: ``SO2026000042`` after ``SO2026000041``."""
+    return next_numbers(session, numbering, year, 1)[0]
+
+
+def next_numbers(session: Session, numbering: Numbering, year: int, count: int) -> list[str]:
+    """The next ``count`` free automatic numbers of ``year`` (for bulk imports)."""
     head = f"{numbering.prefix}{year}"
     low, high = head + "0" * numbering.digits, head + "9" * numbering.digits
     column = numbering.column
     taken = session.scalars(
         select(column).where(column >= low, column <= high).order_by(column.desc()).limit(50)
     )
+    first = 1
     for number in taken:
         tail = number[len(head) :]
         if len(number) == len(low) and tail.isdigit():
-            return f"{head}{int(tail) + 1:0{numbering.digits}d}"
-    return numbering.first(year)
+            first = int(tail) + 1
+            break
+    return [f"{head}{first + offset:0{numbering.digits}d}" for offset in range(count)]
 
 
 def number_in_use(session: Session, numbering: Numbering, number: str, record_id: Any) -> bool:

@@ -31,6 +31,7 @@ from plugins.customers import _
 from plugins.customers.contacts import RECORD_TYPE as CONTACT
 from plugins.customers.models import Contact, Customer
 from plugins.customers.service import RECORD_TYPE as CUSTOMER
+from plugins.customers.service import STORED_MOBILE
 
 INDEX = SearchIndex()
 #: The columns a customer's and a contact's entry are computed from.
@@ -57,6 +58,8 @@ def phone_forms(stored: str | None) -> list[str]:
     """
     if not stored:
         return []
+    if STORED_MOBILE.fullmatch(stored):  # no area code: the national number is all its forms
+        return [stored[3 : 3 + n] for n in range(PHONE_PREFIX, len(stored) - 2)]
     try:
         number = phonenumbers.parse(stored, "CN")
     except phonenumbers.NumberParseException:
@@ -212,10 +215,8 @@ def _reindex(session: Session, record_type: str, ids: Iterable[int]) -> int:
     wanted = set(ids)
     columns = [model.id, *(getattr(model, name) for name in fields)]
     rows = session.execute(select(*columns).where(model.id.in_(sorted(wanted)))).all()
-    for row in rows:
-        INDEX.upsert(session, record_type, row.id, terms(row))
-    for gone in wanted - {row.id for row in rows}:
-        INDEX.delete(session, record_type, gone)
+    INDEX.upsert_many(session, record_type, [(row.id, terms(row)) for row in rows])
+    INDEX.delete_many(session, record_type, sorted(wanted - {row.id for row in rows}))
     return len(wanted)
 
 

@@ -8,6 +8,7 @@ for bad input, ``ConflictError`` when somebody saved the customer meanwhile).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -66,6 +67,11 @@ def next_code(session: Session, today: dt.date) -> str:
     ``C2026000042`` follows ``C2026000041`` and 2027 starts at ``C2027000001``.
     Refused when every number of the prefix is taken.
     """
+    return next_codes(session, today, 1)[0]
+
+
+def next_codes(session: Session, today: dt.date, count: int) -> list[str]:
+    """The next ``count`` automatic codes on ``today`` (see :func:`next_code`), for bulk imports."""
     pattern = code_pattern(session)
     before, after = pattern.render(today)
     width = pattern.width
@@ -82,9 +88,9 @@ def next_code(session: Session, today: dt.date) -> str:
     )
     tails = (code[len(before) : len(before) + width] for code in codes)
     number = next((int(tail) + 1 for tail in tails if tail.isdigit()), 1)
-    if number >= 10**width:
+    if number + count - 1 >= 10**width:
         raise Refused({"code": [CODES_USED_UP]})
-    return pattern.example(today, number)
+    return [pattern.example(today, number + offset) for offset in range(count)]
 
 
 def escape_like(text: str) -> str:
@@ -103,11 +109,22 @@ def code_in_use(session: Session, code: str, customer_id: int | None = None) -> 
 # -- phones -----------------------------------------------------------------------
 
 
+#: A mainland mobile number as typed (prefix and separators optional): the common case,
+#: answered without phonenumbers (which costs ~60 µs a number) with the same result.
+_MOBILE = re.compile(r"(?:\+86|0086|86)?(1[3-9]\d{9})")
+_SEPARATORS = re.compile(r"[\s\-().]")
+#: A stored (E.164) mainland mobile number.
+STORED_MOBILE = re.compile(r"\+861[3-9]\d{9}")
+
+
 def normalise_phone(raw: str) -> str:
     """``raw`` in E.164 (``+8613812345678``); Chinese numbers may omit ``+86``.
 
     Raises ``ValueError`` for something that cannot be a phone number.
     """
+    mobile = _MOBILE.fullmatch(_SEPARATORS.sub("", raw))
+    if mobile is not None:
+        return "+86" + mobile.group(1)
     try:
         number = phonenumbers.parse(raw, "CN")
     except phonenumbers.NumberParseException as exc:
@@ -121,6 +138,8 @@ def display_phone(value: str | None) -> str:
     """A stored phone as people write it: national format in China, international abroad."""
     if not value:
         return ""
+    if STORED_MOBILE.fullmatch(value):  # the common case, without phonenumbers
+        return f"{value[3:6]} {value[6:10]} {value[10:]}"
     try:
         number = phonenumbers.parse(value, "CN")
     except phonenumbers.NumberParseException:

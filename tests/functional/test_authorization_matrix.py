@@ -168,3 +168,30 @@ def test_access_matrix(username, world, login_as, client, dbsession):
         assert (after[3] is not None) == (key in may_delete)
         if key not in may_delete:
             assert after == before
+
+
+#: user → (may import customers, customers the list export holds)
+TABULAR = {
+    "manager": (True, TEAM),
+    "rep_east": (True, None),  # representatives import their own, but do not export
+    "rep_south": (True, None),
+    "agent": (False, None),
+    "analyst": (False, EVERY),
+    "regional": (False, None),
+}
+
+
+@pytest.mark.parametrize("username", sorted(TABULAR))
+def test_import_and_export_follow_the_roles(username, world, login_as):
+    users, _customers = world
+    may_import, exported = TABULAR[username]
+    web = login_as(users[username])
+    page = web.get("/imports").text
+    assert ('value="customers"' in page) == may_import
+    web.get("/imports/templates/customers", status=200 if may_import else 404)
+    answer = web.post_form(
+        "/exports", {"type": "customers", "format": "csv"}, status=200 if exported else 403
+    )
+    if exported:
+        names = {line.split(",")[0] for line in answer.body.decode("utf-8-sig").splitlines()[1:]}
+        assert names == {f"客户 {key}" for key in exported}

@@ -16,21 +16,26 @@ import datetime as dt
 import io
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pyramid.interfaces import IExceptionResponse
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.static import static_view
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core.audit import AuditEvent
+from core.background import BackgroundJob
 from core.customfields.service import create_definition
 from core.db import Base, utcnow
 from core.security.admin_regions import add_custom_region
 from core.security.models import Role
 from core.security.teams import create_team
 from core.security.tokens import create_token
+from core.tabular.exports import EXPORT_TASK, exports_dir
+from core.tabular.imports import run_import
+from core.tabular.models import DataImport
 from core.web.modules_admin import enable_module
 from plugins.customers.attachments import Upload, limits, store
 from plugins.customers.dictionaries import entries
@@ -62,6 +67,7 @@ MISSING = {
     "code": "X999999",
     "name": "nonexistent",
     "list": "nolist",
+    "type": "nonexistent",
 }
 
 
@@ -200,6 +206,7 @@ def records(app: Any, dbsession: Any, factory: Any, admin: Any) -> dict[str, Any
         **dict.fromkeys(TAG_ROUTES, create_tag(dbsession, "QA 标签").id),
         "customer_purge": deleted.id,
         **dict.fromkeys(DICTIONARY_ROUTES, entries(dbsession, "industry")[0].id),
+        **_tabular_ids(app, dbsession, admin),
     }
     return {
         "default": {
@@ -209,6 +216,7 @@ def records(app: Any, dbsession: Any, factory: Any, admin: Any) -> dict[str, Any
             "name": "example",
             "token": "no-such-token",
             "list": "customers",
+            "type": "customers",
         },
         "ids": {**ids, **dict.fromkeys(_definition_routes(), definition.id)},
         "customer": live,
@@ -255,6 +263,44 @@ def _order_ids(dbsession: Any, customer: Customer) -> dict[str, int]:
         **dict.fromkeys(ORDER_ROUTES, order.id),
         **{route.replace("order", "contract"): contract.id for route in ORDER_ROUTES},
     }
+
+
+def _tabular_ids(app: Any, dbsession: Any, admin: Any) -> dict[str, int]:
+    """A draft import, an applied one with an error file, and a finished export job."""
+    settings = app.registry.settings
+    source = "客户名称,手机\nQA 导入客户,13812345678\nQA 坏行,12\n".encode()
+    path = Path(settings["guanxi.var_dir"]) / "qa-import.csv"
+    path.write_bytes(source)
+    done = run_import(app.registry, "customers", path, user=admin.id, valid_rows_only=True)[1]
+    draft = run_import(app.registry, "customers", path, user=admin.id, dry_run=True)[1]
+    dbsession.execute(update(DataImport).where(DataImport.id == draft.id).values(state="draft"))
+    folder = exports_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "qa-export.csv").write_bytes(b"name\r\nQA\r\n")
+    export = BackgroundJob(
+        task=EXPORT_TASK,
+        user_id=admin.id,
+        state="done",
+        result={
+            "file": "qa-export.csv",
+            "filename": "qa.csv",
+            "rows": 1,
+            "expires_at": (utcnow() + dt.timedelta(days=1)).isoformat(),
+        },
+    )
+    dbsession.add(export)
+    dbsession.flush()
+    return {
+        **dict.fromkeys(("import_mapping", "import_preview", "import_run"), draft.id),
+        **dict.fromkeys(IMPORT_ROUTES, done.id),
+        **dict.fromkeys(EXPORT_ROUTES, export.id),
+    }
+
+
+#: Routes naming an applied import, and an export job.
+IMPORT_ROUTES = ("import_detail", "import_errors", "import_undo")
+IMPORT_ROUTES += ("api_import", "api_import_errors", "api_import_undo")
+EXPORT_ROUTES = ("export_job", "export_download", "api_export", "api_export_file")
 
 
 ORDER_ROUTES = ("order_detail", "order_edit", "order_delete")

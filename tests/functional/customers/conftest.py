@@ -48,3 +48,41 @@ def org(factory: Any) -> dict[str, Any]:
         "other_rep": factory.user("other", role="sales_rep", team=east, display_name="王磊"),
         "agent": factory.user("agent", role="service_agent", regions=(SHANGHAI,)),
     }
+
+
+def sheet_bytes(rows: list[list[Any]], file_format: str = "csv", encoding: str = "utf-8") -> bytes:
+    """``rows`` (the header first) as a CSV file in ``encoding`` or an XLSX workbook."""
+    if file_format == "xlsx":
+        import io
+
+        import openpyxl
+
+        workbook = openpyxl.Workbook()
+        for row in rows:
+            workbook.active.append(row)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
+    text = "\r\n".join(",".join("" if cell is None else str(cell) for cell in row) for row in rows)
+    return (text + "\r\n").encode(encoding)
+
+
+@pytest.fixture
+def import_rows(app: Any, tmp_path: Any) -> Any:
+    """``import_rows(user, rows, type="customers", file_format="csv", **options)``: import
+    ``rows`` (the header first) as ``user`` through the pipeline; ``(counts, import)``."""
+    from core.tabular.imports import run_import
+
+    def run(
+        user: Any,
+        rows: list[list[Any]],
+        type_name: str = "customers",
+        file_format: str = "csv",
+        encoding: str = "utf-8",
+        **options: Any,
+    ) -> Any:
+        path = tmp_path / f"upload-{len(list(tmp_path.iterdir()))}.{file_format}"
+        path.write_bytes(sheet_bytes(rows, file_format, encoding))
+        return run_import(app.registry, type_name, path, user=user.id, **options)
+
+    return run

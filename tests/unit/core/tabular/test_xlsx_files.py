@@ -98,7 +98,7 @@ def test_a_chosen_sheet_is_read_and_a_missing_one_refused() -> None:
     assert refused.value.message == errors.NO_SHEET
 
 
-def test_an_encrypted_or_old_format_workbook_is_refused() -> None:
+def test_an_encrypted_workbook_is_refused() -> None:
     with pytest.raises(errors.FileRefused) as refused:
         open_sheet(io.BytesIO(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512))
     assert refused.value.message == errors.ENCRYPTED

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from core.security.service_errors import Refused
+from core.web.downloads import disposition
 from plugins.customers.attachments import (
     Limits,
     Upload,
     clean_name,
-    disposition,
     kind_of,
     store,
 )
