@@ -176,3 +176,11 @@ def guanxi_api_resources() -> list[ApiResource]:
     from core.api.views import ME_RESOURCE
 
     return [ME_RESOURCE, USERS_RESOURCE]
+
+
+@hookimpl
+def guanxi_bench_scenarios() -> list[Any]:
+    """The framework's floor (``/healthz``), to which page throughput is compared."""
+    from core.bench.scenarios import core_scenarios
+
+    return core_scenarios()

@@ -1,5 +1,27 @@
 """The subcommands of ``guanxi``, one module per topic."""
 
-from core.commands import database, keys, modules, reindex, serve, tokens, users, worker
+from core.commands import (
+    bench,
+    database,
+    generate,
+    keys,
+    modules,
+    reindex,
+    serve,
+    tokens,
+    users,
+    worker,
+)
 
-__all__ = ["database", "keys", "modules", "reindex", "serve", "tokens", "users", "worker"]
+__all__ = [
+    "bench",
+    "database",
+    "generate",
+    "keys",
+    "modules",
+    "reindex",
+    "serve",
+    "tokens",
+    "users",
+    "worker",
+]
