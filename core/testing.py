@@ -291,6 +291,87 @@ def login_as(app: Any, db_connection: Any, dbsession: Any) -> Any:
     return make
 
 
+# -- scale ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def generate(app: Any, dbsession: Any, tmp_path: Path) -> Any:
+    """``generate(customers, seed=1)`` runs ``guanxi generate`` inside the test's transaction.
+
+    Every enabled module's ``guanxi_generate_data`` adds its rows (in this process);
+    returns the :class:`core.generate.DataPlan` with the generated users.
+    """
+    from core.generate import DataPlan, create_people, run_generators
+    from core.records import collect_record_types
+
+    def make(customers: int, seed: int = 1) -> Any:
+        modules = app.registry["modules"]
+        plan = DataPlan(
+            customers=customers,
+            seed=seed,
+            users=create_people(dbsession, customers, seed, tmp_path),
+            record_types=collect_record_types(modules.hooks(modules.enabled_names(dbsession))),
+            now=core.db.utcnow(),
+            workers=1,
+        )
+        run_generators(app.registry, dbsession, plan)
+        return plan
+
+    return make
+
+
+class StatementCounter:
+    """Counts the SQL statements a block of code sends (``with counter: …``)."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.statements: list[str] = []
+
+    def _keep(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.statements.append(statement)
+
+    def __enter__(self) -> StatementCounter:
+        from sqlalchemy import event
+
+        self.statements = []
+        event.listen(self.connection, "before_cursor_execute", self._keep)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.connection, "before_cursor_execute", self._keep)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_statements(db_connection: Any) -> StatementCounter:
+    """A :class:`StatementCounter` on the connection the app uses in tests."""
+    return StatementCounter(db_connection)
+
+
+def assert_bounded_queries(counter: StatementCounter, load: Any, grow: Any) -> int:
+    """Fail when the statements ``load()`` sends grow with the data (an N+1).
+
+    ``load()`` is run, then ``grow()`` adds rows it shows, then ``load()`` again:
+    both must send the same number of statements.  Returns that number.
+    """
+    with counter:
+        load()
+    before = list(counter.statements)
+    grow()
+    with counter:
+        load()
+    extra = counter.count - len(before)
+    assert extra <= 0, f"{extra} more statement(s) with more rows (N+1?):\n" + "\n".join(
+        counter.statements[len(before) :][:5]
+    )
+    return counter.count
+
+
 class Mailbox:
     """A fake SMTP server standing in for ``smtplib.SMTP`` and ``smtplib.SMTP_SSL``.
 
