@@ -18,6 +18,8 @@ from sqlalchemy import JSON, Connection, Table, func, select, text
 from core.db import UTCDateTime
 
 Row = Sequence[Any]
+#: Page cache of a loading SQLite connection (KiB).
+LOADING_CACHE_KIB = 1024 * 1024
 
 
 def _utc_naive(value: dt.datetime | None) -> dt.datetime | None:
@@ -59,21 +61,53 @@ def _copy(connection: Connection, table: Table, columns: Sequence[str], rows: It
     return written
 
 
+def _executemany(
+    connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[Row]
+) -> int:
+    """SQLite: the columns' own bind processors, then one DB-API ``executemany``."""
+    dialect = connection.dialect
+    processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
+    batch = [
+        tuple(
+            value if process is None else process(value)
+            for value, process in zip(row, processors, strict=True)
+        )
+        for row in rows
+    ]
+    names = ", ".join(f'"{name}"' for name in columns)
+    marks = ", ".join("?" for _name in columns)
+    statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # noqa: S608
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(statement, batch)
+    finally:
+        cursor.close()
+    return len(batch)
+
+
 def write_rows(
     connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[Row]
 ) -> int:
     """Insert ``rows`` (tuples in the order of ``columns``) into ``table``; return how many.
 
-    PostgreSQL streams them with ``COPY``; SQLite takes one ``executemany``.
+    PostgreSQL streams them with ``COPY``; SQLite takes one ``executemany`` of
+    values converted by the columns' types, as SQLAlchemy would store them.
     Explicit ids are fine on both; on PostgreSQL call :func:`reset_sequence`
     afterwards so that the next ORM insert does not collide.
     """
     if connection.dialect.name == "postgresql":
         return _copy(connection, table, columns, rows)
-    batch = [dict(zip(columns, row, strict=True)) for row in rows]
-    if batch:
-        connection.execute(table.insert(), batch)
-    return len(batch)
+    return _executemany(connection, table, columns, rows)
+
+
+def prepare_for_loading(connection: Connection) -> None:
+    """Settings of this connection for a long bulk load.
+
+    SQLite keeps 2 MB of pages per connection by default: every insert into a
+    big index then reads from the OS.  A loader's one connection may keep 1 GB.
+    """
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"PRAGMA cache_size = -{LOADING_CACHE_KIB}")
 
 
 def next_id(connection: Connection, table: Table) -> int:

@@ -11,6 +11,7 @@ gives the same data whatever the number of workers.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import hashlib
 import multiprocessing
@@ -103,14 +104,22 @@ def chunks(total: int, size: int) -> list[tuple[int, int]]:
 def parallel_map(function: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
     """``map(function, items)`` in ``workers`` forked processes, results in order.
 
-    With one worker it runs here; ``function`` must be a module-level function.
+    At most two results per worker wait for the caller (who writes them), so
+    memory stays flat however slow the database.  With one worker it runs here;
+    ``function`` must be a module-level function.
     """
     if workers <= 1:
         yield from map(function, items)
         return
     context = multiprocessing.get_context("fork")
     with context.Pool(workers) as pool:
-        yield from pool.imap(function, items)
+        pending: collections.deque[Any] = collections.deque()
+        for item in items:
+            pending.append(pool.apply_async(function, (item,)))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
 
 
 def team_provinces(count: int, available: Iterable[str]) -> list[str]:

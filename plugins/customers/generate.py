@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.bulk import analyze, next_id, reset_sequence, write_rows
+from core.bulk import analyze, next_id, prepare_for_loading, reset_sequence, write_rows
 from core.customfields.models import CustomFieldDefinition
 from core.customfields.service import create_definition
 from core.generate import PROVINCES, DataPlan, chunks, parallel_map, person_name, weighted
@@ -535,6 +535,7 @@ def generate_customers(session: Session, plan: DataPlan) -> int:
     Commits after every chunk; returns how many customers were written.
     """
     global _SETTING
+    prepare_for_loading(session.connection())
     _ensure_custom_fields(session, plan)
     _SETTING = _setting(session, plan)
     session.commit()
