@@ -212,3 +212,49 @@ def run_generators(registry: Any, session: Session, plan: DataPlan) -> list[str]
             modules.hooks(frozenset({name})).guanxi_generate_data(session=session, plan=plan)
             called.append(name)
     return called
+
+
+class AlreadyGenerated(Exception):
+    """The database has generated users: generating again would mix two data sets."""
+
+
+def generate_all(
+    registry: Any,
+    customers: int,
+    seed: int,
+    workers: int,
+    var_dir: Path,
+    progress: Callable[[str, int], None] = lambda what, done: None,
+) -> tuple[list[PlannedUser], list[str]]:
+    """What ``guanxi generate`` does: people, then every enabled module's rows.
+
+    Uses its own session and commits as it goes (modules commit per chunk).
+    Returns the generated users and the modules that added data.
+    """
+    from core.audit import Actor
+    from core.db import utcnow
+    from core.records import collect_record_types
+
+    session = registry["dbsession_factory"]()
+    session.info["actor"] = Actor(kind="cli")
+    try:
+        if bench_users_exist(session):
+            raise AlreadyGenerated()
+        users = create_people(session, customers, seed, var_dir)
+        session.commit()
+        progress("users", len(users))
+        modules = registry["modules"]
+        plan = DataPlan(
+            customers=customers,
+            seed=seed,
+            users=users,
+            record_types=collect_record_types(modules.hooks(modules.enabled_names(session))),
+            now=utcnow(),
+            workers=workers,
+            progress=progress,
+        )
+        called = run_generators(registry, session, plan)
+        session.commit()
+    finally:
+        session.close()
+    return users, called

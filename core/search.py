@@ -75,6 +75,8 @@ def _cjk_terms(run: str) -> list[str]:
 
 
 def _text_terms(text: str) -> list[str]:
+    if text.isascii() and (text.isdigit() or text.isalpha()):  # a phone form, a pinyin reading
+        return [text.lower()]
     terms: list[str] = []
     for match in _TOKEN_RE.finditer(normalise(text)):
         if match.lastgroup == "cjk":
@@ -140,12 +142,14 @@ def index_terms(
         terms += _email_terms(email)
     for text in texts:
         terms += _text_terms(text)
-    result = ""
+    kept: list[str] = []
+    length = 0  # of " ".join(kept)
     for term in dict.fromkeys(terms):
-        if len(result) + len(term) + 1 > MAX_TERMS_LENGTH:
+        if length + len(term) + 1 > MAX_TERMS_LENGTH:
             break
-        result = f"{result} {term}" if result else term
-    return result
+        length += len(term) + (1 if kept else 0)
+        kept.append(term)
+    return " ".join(kept)
 
 
 def query_terms(q: str) -> list[str]:

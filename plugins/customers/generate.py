@@ -49,14 +49,14 @@ STATUSES = {"potential": 25, "active": 62, "at_risk": 8, "churned": 5}
 LEVELS = {"normal": 55, "key_prospect": 15, "major": 15, "partner": 10, "strategic": 5}
 #: Done follow-ups a customer has, by level (weights of 0 … n); five per customer overall.
 FOLLOW_UPS = {
-    "normal": (3, 1, 5),
-    "key_prospect": (5, 2, 8),
-    "major": (8, 4, 12),
-    "partner": (7, 3, 11),
-    "strategic": (12, 6, 18),
+    "normal": (3.4, 1, 6),
+    "key_prospect": (5.6, 2, 9),
+    "major": (9, 4, 13),
+    "partner": (7.8, 3, 12),
+    "strategic": (13.4, 6, 20),
 }
 CONTACT_COUNTS = {1: 25, 2: 35, 3: 40}
-ORDER_COUNTS = {0: 60, 1: 22, 2: 12, 3: 6}
+ORDER_COUNTS = {0: 66, 1: 22, 2: 9, 3: 3}
 INDIVIDUALS = 0.15
 DELETED = 0.01
 PLANNED = 0.2

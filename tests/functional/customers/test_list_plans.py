@@ -42,7 +42,8 @@ def plan_of(connection, statement, parameters):
         lines = connection.exec_driver_sql("EXPLAIN " + statement, parameters).scalars().all()
         connection.exec_driver_sql("SET LOCAL enable_seqscan = on")
         return lines
-    return [row[3] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+    rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+    return [row[3] for row in rows]
 
 
 def full_scans(connection, lines):
@@ -73,7 +74,9 @@ def _person(plan, users, role):
     return users[plan.with_role(role)[0].id]
 
 
-def test_every_filter_sort_and_scope_reads_an_index(data, login_as, dbsession, db_connection, captured):
+def test_every_filter_sort_and_scope_reads_an_index(
+    data, login_as, dbsession, db_connection, captured
+):
     plan, users, sample = data
     admin = login_as(_person(plan, users, "admin"))
     tag = dbsession.scalars(select(Tag).where(Tag.name == "VIP")).one()
