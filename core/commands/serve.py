@@ -11,7 +11,6 @@ from typing import Any
 
 from core.cli import command
 
-
 #: Connections the kernel queues while every worker is busy (a burst of 500 users).
 BACKLOG = 1024
 
