@@ -30,6 +30,7 @@ from core.search import SearchIndex, index_terms, normalise, pinyin_of_name
 from plugins.customers import _
 from plugins.customers.contacts import RECORD_TYPE as CONTACT
 from plugins.customers.models import Contact, Customer
+from plugins.customers.service import CN_MOBILE_RE
 from plugins.customers.service import RECORD_TYPE as CUSTOMER
 
 INDEX = SearchIndex()
@@ -42,8 +43,6 @@ PHONE_PREFIX = 3
 BATCH_SIZE = 1000
 #: A leading place in a company name (广东省深圳市华为… → 华为…), stripped for its pinyin.
 _PLACE_RE = re.compile(r"^.{2,7}?(?:省|市|自治区|特别行政区)")
-#: A Chinese mobile number in E.164: its national form is the eleven digits after +86.
-_CN_MOBILE_RE = re.compile(r"\+861[3-9]\d{9}")
 #: A query made only of what people write in phone numbers.
 _PHONE_QUERY_RE = re.compile(r"\+?[\d\s()\-.]+")
 
@@ -59,7 +58,7 @@ def phone_forms(stored: str | None) -> list[str]:
     """
     if not stored:
         return []
-    if _CN_MOBILE_RE.fullmatch(stored):  # most numbers: no trunk 0, no area code (and 50 µs saved)
+    if CN_MOBILE_RE.fullmatch(stored):  # most numbers: no trunk 0, no area code (and 50 µs saved)
         return [stored[3:][:n] for n in range(PHONE_PREFIX, len(stored) - 2)]
     try:
         number = phonenumbers.parse(stored, "CN")

@@ -8,6 +8,7 @@ for bad input, ``ConflictError`` when somebody saved the customer meanwhile).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +34,8 @@ PREFIX = "customers.customer"
 VIEW, CREATE, EDIT, EDIT_STATUS, DELETE = (
     f"{PREFIX}.{action}" for action in ("view", "create", "edit", "edit_status", "delete")
 )
+#: A Chinese mobile number in E.164 (its national form is the eleven digits after +86).
+CN_MOBILE_RE = re.compile(r"\+861[3-9]\d{9}")
 #: Attempts at a fresh automatic code when a concurrent save took the same one.
 CODE_ATTEMPTS = 3
 
@@ -120,6 +123,8 @@ def display_phone(value: str | None) -> str:
     """A stored phone as people write it: national format in China, international abroad."""
     if not value:
         return ""
+    if CN_MOBILE_RE.fullmatch(value):  # 138 1234 5678, without phonenumbers' ~100 µs
+        return f"{value[3:6]} {value[6:10]} {value[10:]}"
     try:
         number = phonenumbers.parse(value, "CN")
     except phonenumbers.NumberParseException:
