@@ -99,6 +99,13 @@ def forget_identity(request: Any) -> None:
     request.environ[_CACHE_KEY + ".pending"] = None
 
 
+def forget_before_retry(event: Any) -> None:
+    """A retried request starts over: the identity cached in the WSGI environ (its user
+    loaded by the discarded request's session) is resolved again (``pyramid_retry``)."""
+    for key in (_CACHE_KEY, _CACHE_KEY + ".pending"):
+        event.request.environ.pop(key, None)
+
+
 def pending_identity(request: Any) -> Identity | None:
     """The identity still waiting for its second factor, if any."""
     request.identity  # noqa: B018 - resolves and caches both entries
