@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from core.security.models import User
 from plugins.customers.models import Customer, Tag
@@ -53,6 +53,13 @@ def full_scans(connection, lines):
     return [line for line in lines if re.fullmatch(r"\s*SCAN customers\s*", line)]
 
 
+def walks_by_id(statement):
+    """The page newest first, or the capped count: both stop early on an id-ordered walk."""
+    return bool(re.search(r"ORDER BY customers\.id DESC\s+LIMIT", statement)) or (
+        "count(*)" in statement and "ORDER BY" not in statement and "LIMIT" in statement
+    )
+
+
 def sorts(connection, lines):
     """Lines where rows are sorted in memory instead of read in order from an index."""
     if connection.dialect.name == "postgresql":
@@ -62,7 +69,16 @@ def sorts(connection, lines):
 
 @pytest.fixture
 def data(generate, dbsession):
+    """Generated customers; SQLite plans as for a big table.
+
+    Statistics of 1500 rows make SQLite's planner scan (rightly, for so few);
+    without them it assumes a million rows per table, as at the scale that matters.
+    PostgreSQL keeps its statistics and has sequential scans priced out instead.
+    """
     plan = generate(CUSTOMERS)
+    if dbsession.get_bind().dialect.name == "sqlite":
+        dbsession.execute(text("DELETE FROM sqlite_stat1"))
+        dbsession.execute(text("ANALYZE sqlite_schema"))  # reload: no statistics
     users = {user.id: user for user in dbsession.scalars(select(User))}
     sample = dbsession.execute(
         select(Customer).where(Customer.deleted_at.is_(None)).order_by(Customer.id).limit(1)
@@ -98,24 +114,28 @@ def test_every_filter_sort_and_scope_reads_an_index(
         "search": {"q": sample.name[2:4]},
         "custom choice": {"cf_channel": "reseller"},
     }
-    sort_orders = ["name", "-name", "code", "created_at", "-updated_at", "-id"]
-    cases = [("filter " + name, admin, params, False) for name, params in filters.items()]
-    cases += [("sort " + order, admin, {"sort": order}, True) for order in sort_orders]
-    # Own and team scopes are one indexed column; a region scope ORs the region levels,
-    # which no single index returns in id order (at scale the id index is walked).
-    for role, ordered in (("sales_rep", True), ("sales_manager", True), ("service_agent", False)):
+    sort_orders = ["name", "-name", "code", "created_at", "-updated_at"]
+    # (label, client, parameters, read in index order, walking the table by id is the plan)
+    cases = [("filter " + name, admin, params, False, False) for name, params in filters.items()]
+    cases += [("sort " + order, admin, {"sort": order}, True, False) for order in sort_orders]
+    cases.append(("recycle bin", admin, {"deleted": "1"}, True, False))
+    # SQLite's table is its id index: newest first is a walk of it that stops after a page
+    # (and the capped count after 1001 rows).  So is a region scope: it ORs the region
+    # levels, which no single index returns in id order.
+    cases.append(("sort -id", admin, {"sort": "-id"}, True, True))
+    for role, by_id in (("sales_rep", False), ("sales_manager", False), ("service_agent", True)):
         web = login_as(_person(plan, users, role))
-        cases.append((f"scope of {role}", web, {}, ordered))
-        cases.append((f"scope of {role}, by name", web, {"sort": "name"}, False))
+        cases.append((f"scope of {role}", web, {}, not by_id, by_id))
+        cases.append((f"scope of {role}, by name", web, {"sort": "name"}, False, False))
     problems = []
-    for label, web, params, ordered in cases:
+    for label, web, params, ordered, by_id in cases:
         captured.clear()
         page = web.get("/customers", params=params)
         assert page.status_code == 200, label
         assert captured, label
         for statement, parameters in captured:
             lines = plan_of(db_connection, statement, parameters)
-            if full_scans(db_connection, lines):
+            if full_scans(db_connection, lines) and not (by_id and walks_by_id(statement)):
                 problems.append((label, "scans the table", lines))
             if ordered and "ORDER BY" in statement and sorts(db_connection, lines):
                 problems.append((label, "sorts in memory", lines))
