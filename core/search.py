@@ -310,13 +310,18 @@ class SearchIndex:
         if entry_id is not None:
             session.execute(sa.delete(_sqlite_fts).where(_sqlite_fts.c.rowid == entry_id))
 
-    def matching(self, session: Any, record_type: str, q: str) -> sa.Select | None:
+    def matching(
+        self, session: Any, record_type: str, q: str, newest: int | None = None
+    ) -> sa.Select | None:
         """A SELECT of the ids of the records of ``record_type`` matching every term of ``q``.
 
         ``None`` when ``q`` has no terms.  Use it as ``Model.id.in_(...)`` to search
         with other conditions (the data scope) in the same statement; the lookup is
         the FTS5 MATCH on SQLite (``id IN (SELECT rowid … MATCH …)``) and the GIN
-        index on PostgreSQL.
+        index on PostgreSQL.  With ``newest`` only the most recently indexed
+        matches count (SQLite: of every type, read newest first from the index and
+        stopped early): a lone common surname matches tens of thousands of records
+        at a million customers, and every one of them would be read.
         """
         terms = query_terms(q)
         if not terms:
@@ -326,10 +331,17 @@ class SearchIndex:
         # record_id) key and checks the terms row by row: SQLite does without
         # ANALYZE statistics, PostgreSQL on small or freshly loaded tables.
         if _dialect(session) == "postgresql":
-            return sa.select(_pg_entries.c.record_id).where(
+            found = sa.select(_pg_entries.c.record_id).where(
                 _pg_entries.c.record_type.concat("") == record_type, *_pg_conditions(terms)
             )
+            return (
+                found
+                if newest is None
+                else found.order_by(_pg_entries.c.record_id.desc()).limit(newest)
+            )
         matches = sa.select(_sqlite_fts.c.rowid).where(_sqlite_fts.c.terms.match(_fts_query(terms)))
+        if newest is not None:
+            matches = matches.order_by(_sqlite_fts.c.rowid.desc()).limit(newest)
         return sa.select(_sqlite_entries.c.record_id).where(
             _sqlite_entries.c.id.in_(matches),
             _sqlite_entries.c.record_type.concat("") == record_type,
