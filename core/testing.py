@@ -321,6 +321,21 @@ def generate(app: Any, dbsession: Any, tmp_path: Path) -> Any:
     return make
 
 
+def query_plan(connection: Any, statement: str, parameters: Any) -> list[str]:
+    """The lines of the plan of ``statement`` as the database would run it.
+
+    PostgreSQL prices sequential scans out (on the few rows of a test it would
+    rightly prefer them), so the plan shows which index it would use at scale.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        lines = connection.exec_driver_sql("EXPLAIN " + statement, parameters).scalars().all()
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = on")
+        return list(lines)
+    rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+    return [row[3] for row in rows]
+
+
 class StatementCounter:
     """Counts the SQL statements a block of code sends (``with counter: …``)."""
 

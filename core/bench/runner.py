@@ -87,6 +87,12 @@ def allowed(scenario: BenchScenario, logins: Sequence[Login]) -> list[Login]:
     return [login for login in logins if not scenario.roles or login.role in scenario.roles]
 
 
+async def _measure_after(warmup: float, recording: Recording) -> None:
+    """Let the first ``warmup`` seconds pass unrecorded (connections, caches warming)."""
+    await asyncio.sleep(warmup)
+    recording.active = True
+
+
 async def _operation(
     user: BenchUser, scenario: BenchScenario, data: Any, recording: Recording
 ) -> None:
@@ -120,11 +126,7 @@ async def run_closed(
         finally:
             connection.close()
 
-    async def start_measuring() -> None:
-        await asyncio.sleep(warmup)
-        recording.active = True
-
-    await asyncio.gather(start_measuring(), *(virtual_user(n) for n in range(concurrency)))
+    await asyncio.gather(_measure_after(warmup, recording), *map(virtual_user, range(concurrency)))
     return recording
 
 
@@ -171,9 +173,5 @@ async def run_mixed(
         finally:
             connection.close()
 
-    async def start_measuring() -> None:
-        await asyncio.sleep(warmup)
-        recording.active = True
-
-    await asyncio.gather(start_measuring(), *(virtual_user(n) for n in range(users)))
+    await asyncio.gather(_measure_after(warmup, recording), *map(virtual_user, range(users)))
     return recording

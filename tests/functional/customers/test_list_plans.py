@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import event, select, text
 
 from core.security.models import User
+from core.testing import query_plan
 from plugins.customers.models import Customer, Tag
 
 CUSTOMERS = 1500
@@ -33,17 +34,6 @@ def captured(db_connection):
     event.listen(db_connection, "before_cursor_execute", keep)
     yield found
     event.remove(db_connection, "before_cursor_execute", keep)
-
-
-def plan_of(connection, statement, parameters):
-    """The plan's lines; PostgreSQL prices sequential scans out (small tables invite them)."""
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        lines = connection.exec_driver_sql("EXPLAIN " + statement, parameters).scalars().all()
-        connection.exec_driver_sql("SET LOCAL enable_seqscan = on")
-        return lines
-    rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-    return [row[3] for row in rows]
 
 
 def full_scans(connection, lines):
@@ -134,7 +124,7 @@ def test_every_filter_sort_and_scope_reads_an_index(
         assert page.status_code == 200, label
         assert captured, label
         for statement, parameters in captured:
-            lines = plan_of(db_connection, statement, parameters)
+            lines = query_plan(db_connection, statement, parameters)
             if full_scans(db_connection, lines) and not (by_id and walks_by_id(statement)):
                 problems.append((label, "scans the table", lines))
             if ordered and "ORDER BY" in statement and sorts(db_connection, lines):
