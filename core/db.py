@@ -159,7 +159,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "handle_error")
     def _locked_is_transient(context: Any) -> None:
-        """Another process's write won the lock: the request is retried (``pyramid_retry``)."""
+        """Another process's write won the lock: the request is run again (``core.web.retry``)."""
         if "database is locked" in str(context.original_exception):
             raise DatabaseLocked(str(context.original_exception)) from context.sqlalchemy_exception
 
@@ -182,8 +182,8 @@ class DatabaseLocked(transaction.interfaces.TransientError):
     """SQLite refused a write because another connection wrote first (WAL allows one writer).
 
     A read transaction that wants to write after another process committed cannot
-    wait for the lock: only starting over helps.  Pyramid requests are retried
-    (``retry.attempts``); the CLI and jobs report it.
+    wait for the lock: only starting over helps.  Pyramid requests are run again
+    (``core.web.retry``); the CLI and jobs report it.
     """
 
 
@@ -216,8 +216,6 @@ def includeme(config: Any) -> None:
     """Add ``request.dbsession`` bound to the request's transaction."""
     settings = config.get_settings()
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
-    settings.setdefault("retry.attempts", "3")
-    config.include("pyramid_retry")
     config.include("pyramid_tm")
     engine = config.registry.get("dbengine") or make_engine(settings)
     factory = make_session_factory(engine)

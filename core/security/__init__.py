@@ -6,9 +6,8 @@ from typing import Any
 
 from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
-from pyramid_retry import IBeforeRetry
 
-from core.security.policy import SecurityPolicy, forget_before_retry, is_token_request
+from core.security.policy import SecurityPolicy, is_token_request
 
 
 def includeme(config: Any) -> None:
@@ -32,7 +31,6 @@ def includeme(config: Any) -> None:
         callback=lambda request: not is_token_request(request),
     )
     config.set_security_policy(SecurityPolicy())
-    config.add_subscriber(forget_before_retry, IBeforeRetry)
     config.add_request_method(
         lambda request: request.identity.user if request.identity else None, "user", reify=True
     )

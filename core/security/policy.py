@@ -99,11 +99,11 @@ def forget_identity(request: Any) -> None:
     request.environ[_CACHE_KEY + ".pending"] = None
 
 
-def forget_before_retry(event: Any) -> None:
-    """A retried request starts over: the identity cached in the WSGI environ (its user
-    loaded by the discarded request's session) is resolved again (``pyramid_retry``)."""
+def forget_cached_identity(environ: dict[str, Any]) -> None:
+    """Drop the identity cached in a WSGI environ (a retried request resolves it again:
+    its user belonged to the discarded attempt's session)."""
     for key in (_CACHE_KEY, _CACHE_KEY + ".pending"):
-        event.request.environ.pop(key, None)
+        environ.pop(key, None)
 
 
 def pending_identity(request: Any) -> Identity | None:
