@@ -36,3 +36,31 @@ def test_a_request_that_lost_the_lock_is_answered_by_its_retry(
     page = login_as(org["rep"]).get("/customers", status=200)
     assert "重试测试有限公司" in page.text
     assert len(locked_once) == 2  # the first attempt failed, the second answered
+
+
+def test_a_session_touch_that_cannot_write_is_left_for_the_next_request(
+    org, login_as, clock, dbsession, monkeypatch
+):
+    from core.security import sessions
+    from core.security.models import AuthSession
+
+    web = login_as(org["rep"])
+    record = dbsession.query(AuthSession).filter_by(user_id=org["rep"].id).one()
+    seen = record.last_seen_at
+    clock.travel(minutes=5)
+
+    real_flush = sessions.Session.flush
+
+    def locked_flush(session, *args, **kw):
+        if any(isinstance(obj, AuthSession) for obj in session.dirty):
+            raise DatabaseLocked("database is locked")  # another process writes
+        return real_flush(session, *args, **kw)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sessions.Session, "flush", locked_flush)
+        web.get("/customers", status=200)  # answered, not touched
+    dbsession.expire_all()
+    assert record.last_seen_at == seen
+    web.get("/customers", status=200)
+    dbsession.expire_all()
+    assert record.last_seen_at > seen
