@@ -272,3 +272,28 @@ class SalesConnector(Protocol):
     def order_history(self, customer: Any, limit: int) -> list[SalesOrder]:
         """The customer's ``limit`` most recent orders, newest first."""
         ...
+
+
+BENCH_KINDS = ("floor", "read", "search", "write", "batch")
+
+
+@dataclass(frozen=True)
+class BenchScenario:
+    """A named load scenario of ``guanxi bench``.
+
+    ``run(user, data)`` is a coroutine performing one operation as the logged-in
+    ``user`` (``core.bench.client.BenchUser``) with what ``prepare(session)``
+    sampled from the database before the run (``None`` without ``prepare``).
+    ``roles`` limits which generated users run it (empty: any).
+    """
+
+    name: str
+    kind: str
+    run: Callable[[Any, Any], Any]
+    prepare: Callable[[Any], Any] | None = None
+    roles: tuple[str, ...] = ()
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in BENCH_KINDS:
+            raise ValueError(f"bench scenario kind must be one of {BENCH_KINDS}")

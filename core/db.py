@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import transaction
+import transaction.interfaces
 import zope.sqlalchemy
 from sqlalchemy import JSON, DateTime, Integer, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
@@ -70,6 +71,12 @@ class UTCDateTime(TypeDecorator):
 
 #: JSON everywhere, JSONB on PostgreSQL (indexable with GIN).
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+#: Execution option asking SQLite for ``BEGIN IMMEDIATE`` (see :func:`begin_for_writing`).
+WRITE_INTENT = "guanxi_write_intent"
+#: Requests that change nothing, so their transactions start as readers.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Base(DeclarativeBase):
@@ -147,7 +154,37 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        immediate = connection.get_execution_options().get(WRITE_INTENT)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    @event.listens_for(engine, "handle_error")
+    def _locked_is_transient(context: Any) -> None:
+        """Another process's write won the lock: the request is run again (``core.web.retry``)."""
+        if "database is locked" in str(context.original_exception):
+            raise DatabaseLocked(str(context.original_exception)) from context.sqlalchemy_exception
+
+
+def begin_for_writing(session: Session) -> None:
+    """Start ``session``'s transaction as a writer (SQLite: ``BEGIN IMMEDIATE``).
+
+    SQLite lets one connection write at a time; a transaction that read first
+    and then writes fails when another process committed meanwhile, however
+    long it waits.  Taking the write lock up front makes writers queue (busy
+    timeout) instead.  Nothing changes on PostgreSQL, nor for a session bound
+    to a connection that is already in a transaction (the tests').
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite" and isinstance(bind, Engine):
+        session.connection(execution_options={WRITE_INTENT: True})
+
+
+class DatabaseLocked(transaction.interfaces.TransientError):
+    """SQLite refused a write because another connection wrote first (WAL allows one writer).
+
+    A read transaction that wants to write after another process committed cannot
+    wait for the lock: only starting over helps.  Pyramid requests are run again
+    (``core.web.retry``); the CLI and jobs report it.
+    """
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -189,6 +226,8 @@ def includeme(config: Any) -> None:
     def dbsession(request: Any) -> Session:
         session = tm_session(factory, request.tm)
         session.info["actor"] = lambda: request.registry["actor_factory"](request)
+        if request.method not in SAFE_METHODS:
+            begin_for_writing(session)
         request.add_finished_callback(lambda _request: session.close())
         return session
 

@@ -201,3 +201,11 @@ def guanxi_api_resources() -> list[ApiResource]:
     from core.tabular.openapi import TABULAR_RESOURCE
 
     return [ME_RESOURCE, USERS_RESOURCE, TABULAR_RESOURCE]
+
+
+@hookimpl
+def guanxi_bench_scenarios() -> list[Any]:
+    """The framework's floor (``/healthz``), to which page throughput is compared."""
+    from core.bench.scenarios import core_scenarios
+
+    return core_scenarios()

@@ -191,3 +191,32 @@ def guanxi_demo_data(session: Any, users: dict[str, Any], locale: str) -> None:
     ``locale`` (``zh_Hans`` or ``en``) says which language names are in.  Write
     through ``session``; return nothing.
     """
+
+
+@hookspec
+def guanxi_generate_data(session: Any, plan: Any) -> None:
+    """Fill the database with benchmark data in proportion to ``plan.customers``.
+
+    Called by ``guanxi generate`` once per enabled module, a module's
+    dependencies first, after the core made the teams and users
+    (``plan.users``, ``core.generate.PlannedUser``).  ``plan`` is a
+    ``core.generate.DataPlan``: the scale, a seed (``plan.rng(label)`` gives a
+    reproducible random source), the record types and ``plan.progress(what,
+    done)``.  Write through the bulk paths of ``core.bulk`` (COPY on
+    PostgreSQL) and the search index's ``add_many``, not one ORM object per
+    row; return nothing.
+    """
+
+
+@hookspec
+def guanxi_bench_scenarios() -> list[Any]:
+    """Offer named load scenarios to ``guanxi bench``.
+
+    Called by ``guanxi bench`` before a run.  Return
+    ``core.contributions.BenchScenario`` objects: a name (``module.what``), a
+    kind (``read``, ``search`` or ``write`` take part in the mixed load in
+    the proportions 70/20/10; ``batch`` runs only when named), an optional
+    ``prepare(session)`` that samples what the scenario needs from the
+    database once, and the async ``run(user, data)`` that performs one
+    operation through ``user.get``/``user.post`` (``core.bench.client``).
+    """

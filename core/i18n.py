@@ -213,7 +213,13 @@ def format_date(request: Any, value: dt.date | None, fmt: str = "medium") -> str
         return ""
     if isinstance(value, dt.datetime):
         value = value.astimezone(user_timezone(request)).date()
-    return dates.format_date(value, fmt, locale=babel_locale(request))
+    return _formatted_day(value, fmt, babel_locale(request))
+
+
+@lru_cache(maxsize=8192)
+def _formatted_day(day: dt.date, fmt: str, locale: Locale) -> str:
+    """Babel's date formatting (~80 µs), remembered: lists show the same days again and again."""
+    return dates.format_date(day, fmt, locale=locale)
 
 
 def format_number(request: Any, value: int | float | Decimal | None) -> str:

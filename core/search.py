@@ -310,6 +310,55 @@ class SearchIndex:
             if entry_ids:
                 session.execute(sa.delete(_sqlite_fts).where(_sqlite_fts.c.rowid.in_(entry_ids)))
 
+
+    @staticmethod
+    def stored_terms(dialect: str, terms: str) -> Any:
+        """``terms`` (of :func:`index_terms`) as ``dialect`` stores them (PostgreSQL: prefixes)."""
+        return _stored_terms(terms) if dialect == "postgresql" else terms
+
+    def add_many(
+        self,
+        connection: Any,
+        record_type: str,
+        entries: Iterable[tuple[int, Any]],
+        stored: bool = False,
+    ) -> int:
+        """Index records that have no entry yet: ``(record_id, terms)`` pairs, in bulk.
+
+        The bulk paths (generator, import) use it instead of :meth:`upsert`:
+        COPY on PostgreSQL, one ``executemany`` per table on SQLite.  With
+        ``stored`` the terms are already in :meth:`stored_terms` form (computed
+        where the rows were built, e.g. in worker processes).
+        """
+        from core.bulk import next_id, write_rows
+
+        dialect = connection.dialect.name
+        if not stored:
+            entries = (
+                (record_id, self.stored_terms(dialect, terms)) for record_id, terms in entries
+            )
+        if dialect == "postgresql":
+            rows = ((record_type, record_id, terms) for record_id, terms in entries)
+            return write_rows(connection, _pg_entries, ("record_type", "record_id", "terms"), rows)
+        pairs = list(entries)
+        first = next_id(connection, _sqlite_entries)
+        ids = range(first, first + len(pairs))
+        write_rows(
+            connection,
+            _sqlite_entries,
+            ("id", "record_type", "record_id"),
+            (
+                (entry_id, record_type, record_id)
+                for entry_id, (record_id, _t) in zip(ids, pairs, strict=True)
+            ),
+        )
+        return write_rows(
+            connection,
+            _sqlite_fts,
+            ("rowid", "terms"),
+            ((entry_id, terms) for entry_id, (_r, terms) in zip(ids, pairs, strict=True)),
+        )
+
     def delete(self, session: Any, record_type: str, record_id: int) -> None:
         """Remove one record from the index (nothing happens when it is not there)."""
         if _dialect(session) == "postgresql":
@@ -330,13 +379,18 @@ class SearchIndex:
         if entry_id is not None:
             session.execute(sa.delete(_sqlite_fts).where(_sqlite_fts.c.rowid == entry_id))
 
-    def matching(self, session: Any, record_type: str, q: str) -> sa.Select | None:
+    def matching(
+        self, session: Any, record_type: str, q: str, newest: int | None = None
+    ) -> sa.Select | None:
         """A SELECT of the ids of the records of ``record_type`` matching every term of ``q``.
 
         ``None`` when ``q`` has no terms.  Use it as ``Model.id.in_(...)`` to search
         with other conditions (the data scope) in the same statement; the lookup is
         the FTS5 MATCH on SQLite (``id IN (SELECT rowid … MATCH …)``) and the GIN
-        index on PostgreSQL.
+        index on PostgreSQL.  With ``newest`` only the most recently indexed
+        matches count (SQLite: of every type, read newest first from the index and
+        stopped early): a lone common surname matches tens of thousands of records
+        at a million customers, and every one of them would be read.
         """
         terms = query_terms(q)
         if not terms:
@@ -346,10 +400,17 @@ class SearchIndex:
         # record_id) key and checks the terms row by row: SQLite does without
         # ANALYZE statistics, PostgreSQL on small or freshly loaded tables.
         if _dialect(session) == "postgresql":
-            return sa.select(_pg_entries.c.record_id).where(
+            found = sa.select(_pg_entries.c.record_id).where(
                 _pg_entries.c.record_type.concat("") == record_type, *_pg_conditions(terms)
             )
+            return (
+                found
+                if newest is None
+                else found.order_by(_pg_entries.c.record_id.desc()).limit(newest)
+            )
         matches = sa.select(_sqlite_fts.c.rowid).where(_sqlite_fts.c.terms.match(_fts_query(terms)))
+        if newest is not None:
+            matches = matches.order_by(_sqlite_fts.c.rowid.desc()).limit(newest)
         return sa.select(_sqlite_entries.c.record_id).where(
             _sqlite_entries.c.id.in_(matches),
             _sqlite_entries.c.record_type.concat("") == record_type,

@@ -8,6 +8,7 @@ clients, a controllable clock and a live server with Chromium for browser tests.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import os
 import re
@@ -290,6 +291,109 @@ def login_as(app: Any, db_connection: Any, dbsession: Any) -> Any:
         return client
 
     return make
+
+
+# -- scale ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def generate(app: Any, dbsession: Any, tmp_path: Path) -> Any:
+    """``generate(customers, seed=1)`` runs ``guanxi generate`` inside the test's transaction.
+
+    Every enabled module's ``guanxi_generate_data`` adds its rows (in this process);
+    returns the :class:`core.generate.DataPlan` with the generated users.
+    """
+    from core.generate import DataPlan, create_people, run_generators
+    from core.records import collect_record_types
+
+    def make(customers: int, seed: int = 1) -> Any:
+        modules = app.registry["modules"]
+        plan = DataPlan(
+            customers=customers,
+            seed=seed,
+            users=create_people(dbsession, customers, seed, tmp_path),
+            record_types=collect_record_types(modules.hooks(modules.enabled_names(dbsession))),
+            now=core.db.utcnow(),
+            workers=1,
+        )
+        run_generators(app.registry, dbsession, plan)
+        return plan
+
+    return make
+
+
+def query_plan(connection: Any, statement: str, parameters: Any) -> list[str]:
+    """The lines of the plan of ``statement`` as the database would run it.
+
+    PostgreSQL prices sequential scans out (on the few rows of a test it would
+    rightly prefer them), so the plan shows which index it would use at scale.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        lines = connection.exec_driver_sql("EXPLAIN " + statement, parameters).scalars().all()
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = on")
+        return list(lines)
+    rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+    return [row[3] for row in rows]
+
+
+class StatementCounter:
+    """Counts the SQL statements a block of code sends (``with counter: …``)."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.statements: list[str] = []
+
+    def _keep(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.statements.append(statement)
+
+    def __enter__(self) -> StatementCounter:
+        from sqlalchemy import event
+
+        self.statements = []
+        event.listen(self.connection, "before_cursor_execute", self._keep)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.connection, "before_cursor_execute", self._keep)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_statements(db_connection: Any) -> StatementCounter:
+    """A :class:`StatementCounter` on the connection the app uses in tests."""
+    return StatementCounter(db_connection)
+
+
+def assert_bounded_queries(counter: StatementCounter, load: Any, grow: Any) -> int:
+    """Fail when the statements ``load()`` sends grow with the data (an N+1).
+
+    ``load()`` is run, then ``grow()`` adds rows it shows, then ``load()`` again:
+    both must send the same number of statements.  The first load should show a
+    row of each kind already (an eager load of no rows sends nothing).  Returns
+    the number of statements.
+    """
+    with counter:
+        load()
+    before = collections.Counter(counter.statements)
+    grow()
+    with counter:
+        load()
+    after = collections.Counter(counter.statements)
+    grown = [
+        (n - before[sql], sql)
+        for sql, n in after.items()
+        if n > before[sql] and not sql.startswith(("SAVEPOINT", "RELEASE"))
+    ]
+    extra = counter.count - sum(before.values())
+    details = "\n".join(f"+{n} × {sql}" for n, sql in sorted(grown, reverse=True)[:5])
+    assert extra <= 0, f"{extra} more statement(s) with more rows (N+1?):\n{details}"
+    return counter.count
 
 
 class Mailbox:

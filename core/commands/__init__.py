@@ -1,7 +1,9 @@
 """The subcommands of ``guanxi``, one module per topic."""
 
 from core.commands import (
+    bench,
     database,
+    generate,
     keys,
     modules,
     reindex,
@@ -13,7 +15,9 @@ from core.commands import (
 )
 
 __all__ = [
+    "bench",
     "database",
+    "generate",
     "keys",
     "modules",
     "reindex",

@@ -11,6 +11,9 @@ from typing import Any
 
 from core.cli import command
 
+#: Connections the kernel queues while every worker is busy (a burst of 500 users).
+BACKLOG = 1024
+
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
@@ -19,7 +22,12 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         "--workers", type=int, default=1, help="processes sharing one listening socket (default 1)"
     )
     parser.add_argument("--threads", type=int, default=8, help="threads per process")
-    parser.add_argument("--connection-limit", type=int, default=500)
+    parser.add_argument(
+        "--connection-limit", type=int, default=500, help="open connections per process"
+    )
+    parser.add_argument(
+        "--channel-timeout", type=int, default=60, help="seconds an idle keep-alive stays open"
+    )
 
 
 def _serve(app: Any, sock: socket.socket, args: argparse.Namespace) -> None:
@@ -30,7 +38,8 @@ def _serve(app: Any, sock: socket.socket, args: argparse.Namespace) -> None:
         sockets=[sock],
         threads=args.threads,
         connection_limit=args.connection_limit,
-        channel_timeout=60,
+        channel_timeout=args.channel_timeout,
+        asyncore_use_poll=True,  # select() is capped at 1024 descriptors and slow at 500
         cleanup_interval=10,
         ident="guanxi",
         clear_untrusted_proxy_headers=True,
@@ -43,7 +52,7 @@ def serve_command(args: argparse.Namespace, env: Any) -> int:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
-    sock.listen(1024)
+    sock.listen(BACKLOG)
     print(
         f"Guanxi CRM serving on http://{args.host}:{args.port} ({args.workers} worker(s))",
         flush=True,

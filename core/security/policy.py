@@ -99,6 +99,13 @@ def forget_identity(request: Any) -> None:
     request.environ[_CACHE_KEY + ".pending"] = None
 
 
+def forget_cached_identity(environ: dict[str, Any]) -> None:
+    """Drop the identity cached in a WSGI environ (a retried request resolves it again:
+    its user belonged to the discarded attempt's session)."""
+    for key in (_CACHE_KEY, _CACHE_KEY + ".pending"):
+        environ.pop(key, None)
+
+
 def pending_identity(request: Any) -> Identity | None:
     """The identity still waiting for its second factor, if any."""
     request.identity  # noqa: B018 - resolves and caches both entries

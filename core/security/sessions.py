@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core.db import DatabaseLocked, utcnow
 from core.security.models import AuthSession
 
 COOKIE_NAME = "gx_session"
@@ -81,8 +81,22 @@ def load_session(request: Any) -> AuthSession | None:
         session.delete(record)
         return None
     if now - record.last_seen_at > TOUCH_INTERVAL:
-        record.last_seen_at = now
+        _touch(session, record, now)
     return record
+
+
+def _touch(session: Session, record: AuthSession, now: Any) -> None:
+    """Note that the session is in use, if the database lets us write now.
+
+    A reading request on SQLite cannot take the write lock another process holds;
+    the touch is then left to the session's next request instead of failing this one.
+    """
+    try:
+        with session.begin_nested():
+            record.last_seen_at = now
+            session.flush()
+    except DatabaseLocked:
+        pass
 
 
 def end_session(request: Any) -> None:

@@ -36,6 +36,7 @@ def includeme(config: Any) -> None:
         under=INGRESS,
         over="core.web.tweens.security_headers_tween_factory",
     )
+    config.set_execution_policy("core.web.retry.retry_when_locked")
     config.add_subscriber("core.web.rendering.add_template_globals", "pyramid.events.BeforeRender")
     config.add_request_method("core.web.rendering.static_path", "asset_url")
     config.add_request_method("core.web.flash.flash", "flash")

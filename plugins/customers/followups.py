@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from core.contributions import TimelineEntry
 from core.db import utcnow
@@ -132,13 +132,22 @@ def may(request: Any, customer_id: int, action: str) -> bool:
 
 
 def followups_of(customer_id: int) -> Select:
-    """The customer's live done and planned follow-ups, the most recent first."""
+    """The customer's live done and planned follow-ups, the most recent first.
+
+    Their contacts, users and attachments come in one query each (the tab and
+    the timeline show them on every row).
+    """
     when = func.coalesce(FollowUp.happened_at, FollowUp.due_at)
     return (
         select(FollowUp)
         .where(FollowUp.customer_id == customer_id, live_followups())
         .where(FollowUp.state != "cancelled")
         .order_by(when.desc(), FollowUp.id.desc())
+        .options(
+            selectinload(FollowUp.contact),
+            selectinload(FollowUp.user),
+            selectinload(FollowUp.attachments),
+        )
     )
 
 

@@ -410,3 +410,19 @@ def guanxi_tabular_types() -> list[TabularType]:
 def guanxi_demo_data(session: Any, users: dict[str, Any], locale: str) -> None:
     """About 200 customers across provinces with a year of history (see ``demo``)."""
     load_demo_customers(session, users, locale)
+
+
+@hookimpl
+def guanxi_generate_data(session: Any, plan: Any) -> None:
+    """Customers with contacts, follow-ups, orders, tags and search entries, at scale."""
+    from plugins.customers.generate import generate_customers
+
+    generate_customers(session, plan)
+
+
+@hookimpl
+def guanxi_bench_scenarios() -> list[Any]:
+    """The list (filters, sorts, deep page), search, the customer page, create and update."""
+    from plugins.customers.bench import scenarios
+
+    return scenarios()

@@ -131,12 +131,22 @@ class Options:
         """The permission whose scope the list shows."""
         return DELETE if self.deleted else VIEW
 
+    def _once(self, key: Any, build: Callable[[], Any]) -> Any:
+        """``build()`` once per request: one page builds several ``Options`` (tabs, bulk bar)."""
+        cache = self.request.__dict__.setdefault("_customer_list_options", {})
+        if key not in cache:
+            cache[key] = build()
+        return cache[key]
+
     @cached_property
     def owners(self) -> list[User]:
         """Users whose customers the user sees."""
         request = self.request
-        return people_in_scope(
-            request.dbsession, request.identity, self.permission, region_reaches_all=True
+        return self._once(
+            ("owners", self.permission),
+            lambda: people_in_scope(
+                request.dbsession, request.identity, self.permission, region_reaches_all=True
+            ),
         )
 
     @cached_property
@@ -155,7 +165,7 @@ class Options:
     @cached_property
     def provinces(self) -> list[tuple[str, str]]:
         """Top-level divisions."""
-        return province_choices(self.request.dbsession)
+        return self._once("provinces", lambda: province_choices(self.request.dbsession))
 
     @cached_property
     def cities(self) -> list[tuple[str, str]]:
@@ -175,7 +185,7 @@ class Options:
     @cached_property
     def tags(self) -> list[Tag]:
         """Every tag, by group and name."""
-        return all_tags(self.request.dbsession)
+        return self._once("tags", lambda: all_tags(self.request.dbsession))
 
     @cached_property
     def definitions(self) -> list[Any]:

@@ -250,13 +250,20 @@ def people_in_scope(
     scopes = identity.scopes(permission)
     if not scopes:
         return []
+    key: tuple[Any, ...] = ("all",)
     query = select(User).where(User.is_active).order_by(User.display_name, User.id)
     if not ("all" in scopes or (region_reaches_all and "region" in scopes)):
+        teams = sorted(identity.team_ids) if "team" in scopes else []
+        key = (identity.user_id, *teams)
         clauses = [User.id == identity.user_id]
-        if "team" in scopes and identity.team_ids:
-            clauses.append(User.team_id.in_(sorted(identity.team_ids)))
+        if teams:
+            clauses.append(User.team_id.in_(teams))
         query = query.where(or_(*clauses))
-    return list(session.scalars(query))
+    # One page asks several times (owner filter, bulk bar, transfer): load each set once.
+    found = session.info.setdefault("people_in_scope", {})
+    if key not in found:
+        found[key] = list(session.scalars(query))
+    return list(found[key])
 
 
 def assign_owner(customer: Customer, owner: User) -> None:

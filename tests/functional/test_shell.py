@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 def test_anonymous_home_redirects_to_login_with_next(client):
     response = client.get("/", status=303)
@@ -30,7 +32,7 @@ def test_wrong_password_gives_uniform_message(client, factory):
 
 
 def test_healthz_and_readyz(client):
-    assert client.get("/healthz").json == {"status": "ok"}
+    assert client.get("/healthz").json == {"status": "ok", "process": os.getpid()}
     assert client.get("/readyz").json == {"status": "ok"}
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import event, insert, select
 
 from core.db import utcnow
 from core.security.tokens import create_token
+from core.testing import query_plan
 from plugins.customers.models import Contact, Customer
 from plugins.customers.search_index import REBUILDERS
 
@@ -35,19 +36,10 @@ def captured(db_connection):
 
 
 def plan(connection, statement, parameters):
-    """The query plan's lines.
-
-    PostgreSQL plans by statistics: the tables are analysed (as autovacuum would)
-    and sequential scans priced out, which on a few rows would otherwise win.
-    """
+    """The query plan's lines, PostgreSQL's with fresh statistics (as autovacuum keeps)."""
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("ANALYZE customers, contacts, search_entries")
-        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        lines = connection.exec_driver_sql("EXPLAIN " + statement, parameters).scalars().all()
-        connection.exec_driver_sql("SET LOCAL enable_seqscan = on")
-        return lines
-    rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-    return [row[3] for row in rows]
+    return query_plan(connection, statement, parameters)
 
 
 def assert_index_lookup(connection, lines):
