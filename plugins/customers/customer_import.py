@@ -427,7 +427,11 @@ class CustomerImporter(Importer):
         by_lower: dict[str, list[int]] = {}
         for value, ids in super().existing(key, variants).items():
             by_lower.setdefault(value.lower(), []).extend(ids)
-        return {value: sorted(set(by_lower.get(value.lower(), []))) for value in wanted}
+        return {
+            value: sorted(set(by_lower[value.lower()]))
+            for value in wanted
+            if value.lower() in by_lower
+        }
 
     def reachable(self, ids: Sequence[int]) -> set[int]:
         found: set[int] = set()

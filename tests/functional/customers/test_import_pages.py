@@ -95,6 +95,23 @@ def test_the_whole_flow_on_the_pages(org, login_as, dbsession):  # type: ignore[
     assert 'data-import-state="undone"' in web.get(valid).text and count(dbsession) == 0
 
 
+def test_the_preview_marks_only_rows_that_match_a_record(org, login_as, make_customer):  # type: ignore[no-untyped-def]
+    make_customer(org["manager"], name="已有公司", email="sales@example.cn")
+    web = login_as(org["manager"])
+    data = sheet_bytes(
+        [
+            ["客户名称", "邮箱"],
+            ["新公司", "tea@example.cn"],
+            ["已有公司二", "Sales@Example.cn"],
+        ],
+        encoding="gbk",
+    )
+    columns = upload(web, data).location
+    page = web.get(columns)
+    preview = web.get(web.post_form(columns, _mapping(page)).location)
+    assert re.findall(r'data-outcome="(\w+)"', preview.text) == ["new", "existing"]
+
+
 def test_the_error_file_fixed_and_imported_again_completes_the_import(org, login_as, dbsession):  # type: ignore[no-untyped-def]
     web = login_as(org["manager"])
     rows = [
