@@ -310,7 +310,6 @@ class SearchIndex:
             if entry_ids:
                 session.execute(sa.delete(_sqlite_fts).where(_sqlite_fts.c.rowid.in_(entry_ids)))
 
-
     @staticmethod
     def stored_terms(dialect: str, terms: str) -> Any:
         """``terms`` (of :func:`index_terms`) as ``dialect`` stores them (PostgreSQL: prefixes)."""
