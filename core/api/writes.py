@@ -16,12 +16,15 @@ answers with the same 409 (see ``core.api``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from core.api.problems import ProblemError
 from core.i18n import _
+from core.security.service_errors import ConflictError, Refused
 
 MAX_BODY = 1_000_000
 _ETAG_RE = re.compile(r'\s*(?:W/)?"([0-9]{1,18})"\s*')
@@ -148,6 +151,28 @@ def validation_problem(errors: dict[str, list[Any]]) -> ProblemError:
         _("Correct the fields listed in errors and send the request again."),
         errors=errors,
     )
+
+
+def refusal_problem(request: Any, refused: Refused, record_key: str) -> ProblemError:
+    """The 422 problem of a refusal; errors not tied to a field go under ``record_key``."""
+    return validation_problem(
+        {
+            name or record_key: [request.translate(message) for message in messages]
+            for name, messages in refused.errors.items()
+        }
+    )
+
+
+@contextlib.contextmanager
+def service_problems(request: Any, record: Any, record_key: str) -> Iterator[None]:
+    """Around a service's write: a stale version becomes the 409 problem (with the record's
+    current version), a refusal the 422 problem (see :func:`refusal_problem`)."""
+    try:
+        yield
+    except ConflictError:
+        raise stale_problem(record.version) from None
+    except Refused as refused:
+        raise refusal_problem(request, refused, record_key) from None
 
 
 def set_etag(request: Any, record: Any) -> None:

@@ -24,9 +24,9 @@ from core.api.writes import (
     check_version,
     expected_version,
     read_json,
+    service_problems,
     set_created,
     set_etag,
-    stale_problem,
     validation_problem,
 )
 from core.customfields.filters import FilterError as CustomFilterError
@@ -39,7 +39,6 @@ from core.i18n import user_timezone
 from core.security.fields import unmask
 from core.security.policy import AUTHENTICATED
 from core.security.scopes import RecordContext, record_factory
-from core.security.service_errors import ConflictError, Refused
 from plugins.customers import _
 from plugins.customers.api_body import checked_fields, is_whole_number
 from plugins.customers.dictionaries import default_level, entries
@@ -178,17 +177,8 @@ def saved(
 ) -> None:
     """Write through the shared rules; a refusal becomes a 409 or 422 problem."""
     columns, custom = values
-    try:
+    with service_problems(request, customer, RECORD_ERRORS):
         write(request, customer, columns, permission, custom)
-    except ConflictError:
-        raise stale_problem(customer.version) from None
-    except Refused as refused:
-        raise validation_problem(
-            {
-                name or RECORD_ERRORS: [request.translate(message) for message in messages]
-                for name, messages in refused.errors.items()
-            }
-        ) from None
 
 
 @view_config(route_name="api_customers", request_method="GET", renderer="json", permission=VIEW)

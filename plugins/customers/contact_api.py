@@ -16,20 +16,18 @@ from sqlalchemy import select
 from webob.multidict import MultiDict
 
 from core.api.listing import Filter, ListSpec, list_response
-from core.api.problems import ProblemError
 from core.api.writes import (
     check_version,
     expected_version,
     read_json,
+    service_problems,
     set_created,
     set_etag,
-    stale_problem,
     validation_problem,
 )
 from core.customfields.service import validate_values
 from core.i18n import user_timezone
 from core.security.scopes import RecordContext
-from core.security.service_errors import ConflictError, Refused
 from plugins.customers import _
 from plugins.customers.api_body import CUSTOM, checked_fields
 from plugins.customers.contact_forms import CONTACT_COLUMNS, ContactForm, contact_data
@@ -127,22 +125,8 @@ def validated(
 def saved(request: Any, contact: Contact, values: tuple[dict[str, Any], dict[str, Any]]) -> None:
     """Write through the shared rules; a refusal becomes a 409 or 422 problem."""
     columns, custom = values
-    try:
+    with service_problems(request, contact, RECORD_ERRORS):
         write_contact(request.dbsession, contact, columns, custom)
-    except ConflictError:
-        raise stale_problem(contact.version) from None
-    except Refused as refused:
-        raise refusal_problem(request, refused) from None
-
-
-def refusal_problem(request: Any, refused: Refused) -> ProblemError:
-    """The 422 problem of a refused save."""
-    return validation_problem(
-        {
-            name or RECORD_ERRORS: [request.translate(message) for message in messages]
-            for name, messages in refused.errors.items()
-        }
-    )
 
 
 @view_config(
@@ -206,12 +190,8 @@ def update_contact(context: RecordContext, request: Any) -> dict[str, Any]:
 @view_config(route_name="api_contact_delete", permission=CONTACT_DELETE)
 def remove_contact(context: RecordContext, request: Any) -> HTTPNoContent:
     """Delete a contact; when it was primary, the next oldest becomes primary."""
-    try:
+    with service_problems(request, context.record, RECORD_ERRORS):
         delete_contact(request.dbsession, context.record)
-    except ConflictError:
-        raise stale_problem(context.record.version) from None
-    except Refused as refused:
-        raise refusal_problem(request, refused) from None
     return HTTPNoContent()
 
 

@@ -16,18 +16,18 @@ from sqlalchemy import select
 from webob.multidict import MultiDict
 
 from core.api.listing import Filter, ListSpec, list_response
-from core.api.problems import ProblemError
 from core.api.writes import (
     check_version,
     expected_version,
     read_json,
+    refusal_problem,
+    service_problems,
     set_created,
     set_etag,
-    stale_problem,
     validation_problem,
 )
 from core.security.scopes import RecordContext
-from core.security.service_errors import ConflictError, Refused
+from core.security.service_errors import Refused
 from plugins.customers import _
 from plugins.customers.api_body import checked_fields, is_whole_number
 from plugins.customers.contacts import contacts_of
@@ -142,16 +142,6 @@ def validated(
     return form.values()
 
 
-def refusal_problem(request: Any, refused: Refused) -> ProblemError:
-    """The 422 problem of a refused save."""
-    return validation_problem(
-        {
-            name or RECORD_ERRORS: [request.translate(message) for message in messages]
-            for name, messages in refused.errors.items()
-        }
-    )
-
-
 @view_config(route_name="api_followups", request_method="GET", renderer="json", permission=VIEW)
 def list_followups(request: Any) -> dict[str, Any]:
     """The live follow-ups whose customer is in the caller's scope."""
@@ -176,7 +166,7 @@ def create_followup(request: Any) -> dict[str, Any]:
     try:
         followup = log_followup(request.dbsession, customer.id, request.identity.user_id, values)
     except Refused as refused:
-        raise refusal_problem(request, refused) from None
+        raise refusal_problem(request, refused, RECORD_ERRORS) from None
     set_created(request, "api_followup", followup)
     return serialize(followup)
 
@@ -208,12 +198,8 @@ def update_followup(context: RecordContext, request: Any) -> dict[str, Any]:
     sent = checked_fields(request, body, allowed, TYPED_FIELDS)
     check_version(followup, expected)
     values = validated(request, followup.customer, {**current_values(followup), **sent}, followup)
-    try:
+    with service_problems(request, followup, RECORD_ERRORS):
         edit_followup(request.dbsession, followup, values)
-    except ConflictError:
-        raise stale_problem(followup.version) from None
-    except Refused as refused:
-        raise refusal_problem(request, refused) from None
     set_etag(request, followup)
     return serialize(followup)
 
@@ -221,10 +207,8 @@ def update_followup(context: RecordContext, request: Any) -> dict[str, Any]:
 @view_config(route_name="api_followup_delete", permission=DELETE)
 def remove_followup(context: RecordContext, request: Any) -> HTTPNoContent:
     """Delete a follow-up (soft)."""
-    try:
+    with service_problems(request, context.record, RECORD_ERRORS):
         delete_followup(request.dbsession, context.record)
-    except ConflictError:
-        raise stale_problem(context.record.version) from None
     return HTTPNoContent()
 
 

@@ -23,13 +23,12 @@ from core.api.writes import (
     check_version,
     expected_version,
     read_json,
+    service_problems,
     set_created,
     set_etag,
-    stale_problem,
     validation_problem,
 )
 from core.security.scopes import RecordContext
-from core.security.service_errors import ConflictError, Refused
 from plugins.customers import _
 from plugins.customers.api_body import CUSTOM, checked_fields, is_whole_number
 from plugins.customers.contact_api import form_text
@@ -282,25 +281,14 @@ def same_customer(request: Any, record: Order | Contract, body: dict[str, Any]) 
 
 def saved(request: Any, record: Any, record_type: str, write: Callable[[], None]) -> None:
     """Run ``write``; a stale version becomes a 409, a refusal a 422 problem."""
-    try:
+    with service_problems(request, record, record_type):
         write()
-    except ConflictError:
-        raise stale_problem(record.version) from None
-    except Refused as refused:
-        raise validation_problem(
-            {
-                name or record_type: [request.translate(message) for message in messages]
-                for name, messages in refused.errors.items()
-            }
-        ) from None
 
 
 def removed(request: Any, record: Any) -> HTTPNoContent:
     """Soft-delete ``record``: 204, or 409 when it changed meanwhile."""
-    try:
+    with service_problems(request, record, "record"):
         soft_delete(request.dbsession, record)
-    except ConflictError:
-        raise stale_problem(record.version) from None
     return HTTPNoContent()
 
 

@@ -15,17 +15,17 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from core.api.listing import list_response
-from core.api.problems import ProblemError
 from core.api.writes import (
     check_version,
     expected_version,
     read_json,
+    refusal_problem,
+    service_problems,
     set_created,
     set_etag,
-    stale_problem,
     validation_problem,
 )
-from core.security.service_errors import ConflictError, Refused
+from core.security.service_errors import Refused
 from plugins.customers import _
 from plugins.customers.api_body import checked_fields
 from plugins.customers.models import Customer, Tag
@@ -65,16 +65,6 @@ def serialize(tag: Tag) -> dict[str, Any]:
     }
 
 
-def refusal_problem(request: Any, refused: Refused) -> ProblemError:
-    """The 422 problem of a refused change."""
-    return validation_problem(
-        {
-            name or RECORD_ERRORS: [request.translate(message) for message in messages]
-            for name, messages in refused.errors.items()
-        }
-    )
-
-
 @view_config(route_name="api_tags", request_method="GET", renderer="json", permission=VIEW)
 def list_tags(request: Any) -> dict[str, Any]:
     """One page of the tags (by name unless sorted otherwise)."""
@@ -90,7 +80,7 @@ def create(request: Any) -> dict[str, Any]:
             request.dbsession, body.get("name") or "", body.get("color") or DEFAULT_COLOR
         )
     except Refused as refused:
-        raise refusal_problem(request, refused) from None
+        raise refusal_problem(request, refused, RECORD_ERRORS) from None
     set_created(request, "api_tag", tag)
     return serialize(tag)
 
@@ -110,14 +100,10 @@ def update(context: TagContext, request: Any) -> dict[str, Any]:
     expected = expected_version(request, body)
     sent = checked_fields(request, body, FIELDS)
     check_version(tag, expected)
-    try:
+    with service_problems(request, tag, RECORD_ERRORS):
         update_tag(
             request.dbsession, tag, sent.get("name") or tag.name, sent.get("color") or tag.color
         )
-    except ConflictError:
-        raise stale_problem(tag.version) from None
-    except Refused as refused:
-        raise refusal_problem(request, refused) from None
     set_etag(request, tag)
     return serialize(tag)
 
@@ -125,10 +111,8 @@ def update(context: TagContext, request: Any) -> dict[str, Any]:
 @view_config(route_name="api_tag_delete", permission=MANAGE)
 def remove(context: TagContext, request: Any) -> HTTPNoContent:
     """Delete a custom tag (it is taken off every customer); system tags are refused (422)."""
-    try:
+    with service_problems(request, context.tag, RECORD_ERRORS):
         delete_tag(request.dbsession, context.tag)
-    except Refused as refused:
-        raise refusal_problem(request, refused) from None
     return HTTPNoContent()
 
 
