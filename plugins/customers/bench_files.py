@@ -2,7 +2,7 @@
 
 Names, places, levels and industries are what offices send (in Chinese, as
 dictionary labels); every row is valid, so every row is created.  Codes,
-mobiles and e-mail addresses (the customers' match keys) are numbered from a
+mobiles, e-mail addresses and credit codes (the customers' match keys) come from a
 serial in a block nobody else uses (mobiles ``199…``, which ``guanxi generate``
 never gives out), starting after the highest one already in the database, so
 an import never meets an existing customer, not even one a stopped bench run
@@ -70,12 +70,17 @@ def first_serial(session: Session) -> int:
     return int(highest[len(MOBILE_BLOCK) :]) + 1 if highest else 0
 
 
-def credit_code(rng: random.Random) -> str:
-    """A valid unified social credit code of a company."""
+def credit_code(rng: random.Random, serial: int) -> str:
+    """A valid unified social credit code of a company, unique to ``serial`` (a match key too)."""
+    digits = []
+    for _position in range(6):  # 31**6 > SERIALS
+        serial, digit = divmod(serial, len(CREDIT_CODE_CHARS))
+        digits.append(CREDIT_CODE_CHARS[digit])
     body = (
         "91"
         + f"{rng.randint(110000, 659999)}"
-        + "".join(rng.choice(CREDIT_CODE_CHARS) for _ in range(9))
+        + "".join(rng.choice(CREDIT_CODE_CHARS) for _ in range(3))
+        + "".join(reversed(digits))
     )
     return body + credit_code_check(body)
 
@@ -99,7 +104,7 @@ def rows(count: int, first: int = 0, seed: int = 1) -> Iterator[list[str]]:
             city,
             rng.choice(LEVELS),
             rng.choice(INDUSTRIES),
-            credit_code(rng) if serial % 3 == 0 else "",
+            credit_code(rng, serial) if serial % 3 == 0 else "",
             f"{city}市{rng.choice(STREETS)}{rng.randint(1, 999)}号",
             "2019年起合作" if serial % 5 == 0 else "",
         ]
