@@ -278,19 +278,33 @@ BENCH_KINDS = ("floor", "read", "search", "write", "batch")
 
 
 @dataclass(frozen=True)
+class BenchOptions:
+    """What ``guanxi bench`` tells the scenarios' ``prepare`` besides the database session."""
+
+    #: Rows a batch scenario (an import) works on.
+    batch_rows: int = 100_000
+    #: A scratch folder for files (generated uploads, downloads), removed after the run.
+    folder: Any = None
+    seed: int = 1
+
+
+@dataclass(frozen=True)
 class BenchScenario:
     """A named load scenario of ``guanxi bench``.
 
     ``run(user, data)`` is a coroutine performing one operation as the logged-in
-    ``user`` (``core.bench.client.BenchUser``) with what ``prepare(session)``
-    sampled from the database before the run (``None`` without ``prepare``).
-    ``roles`` limits which generated users run it (empty: any).
+    ``user`` (``core.bench.client.BenchUser``) with what ``prepare(session,
+    options)`` (a :class:`BenchOptions`) sampled or wrote before the run
+    (``None`` without ``prepare``).  A ``batch`` scenario runs once, only when
+    named, and its ``run`` returns a ``core.bench.batch.BatchResult`` (rows and
+    the seconds it timed).  ``roles`` limits which generated users run it
+    (empty: any).
     """
 
     name: str
     kind: str
     run: Callable[[Any, Any], Any]
-    prepare: Callable[[Any], Any] | None = None
+    prepare: Callable[[Any, BenchOptions], Any] | None = None
     roles: tuple[str, ...] = ()
     description: str = ""
 

@@ -215,8 +215,10 @@ def guanxi_bench_scenarios() -> list[Any]:
     Called by ``guanxi bench`` before a run.  Return
     ``core.contributions.BenchScenario`` objects: a name (``module.what``), a
     kind (``read``, ``search`` or ``write`` take part in the mixed load in
-    the proportions 70/20/10; ``batch`` runs only when named), an optional
-    ``prepare(session)`` that samples what the scenario needs from the
-    database once, and the async ``run(user, data)`` that performs one
-    operation through ``user.get``/``user.post`` (``core.bench.client``).
+    the proportions 70/20/10; ``batch`` runs once, only when named, and
+    returns a ``core.bench.batch.BatchResult``), an optional
+    ``prepare(session, options)`` that samples what the scenario needs from
+    the database (or writes its files) once, and the async ``run(user, data)``
+    that performs one operation through ``user.get``/``user.post``/``user.api``
+    (``core.bench.client``).
     """

@@ -10,16 +10,21 @@ without becoming the bottleneck of a two-core machine.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import re
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 from urllib.parse import urlencode, urlsplit
 
 TIMEOUT = 30.0
+#: Bytes read at a time from a body written to a file.
+READ_SIZE = 1 << 16
 _CSRF_RE = re.compile(rb'name="csrf-token" content="([^"]+)"')
 
 
@@ -40,6 +45,10 @@ class Response:
     def text(self) -> str:
         return self.body.decode("utf-8", "replace")
 
+    def json(self) -> Any:
+        """The body as JSON (an API answer)."""
+        return json.loads(self.body)
+
 
 class Connection:
     """One keep-alive connection to ``host:port``, reopened when the server closed it."""
@@ -59,26 +68,33 @@ class Connection:
         self._reader = self._writer = None
 
     async def request(
-        self, method: str, path: str, headers: dict[str, str], body: bytes
-    ) -> Response:
-        """Send one request and read the whole answer; a stale kept-alive socket is retried once."""
+        self, method: str, path: str, headers: dict[str, str], body: bytes,
+        sink: BinaryIO | None = None,
+    ) -> Response:  # fmt: skip
+        """Send one request and read the whole answer; a stale kept-alive socket is retried once.
+
+        With ``sink``, the body of a 200 answer is written there instead of kept
+        in memory (a large download).
+        """
         head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
         head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-        data = (head + f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1") + body
+        data = (head + f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1")
         reused = self._writer is not None
         try:
-            return await self._exchange(data)
+            return await self._exchange(data, body, sink)
         except (ConnectionError, asyncio.IncompleteReadError) as exc:
             self.close()
             if not reused:
                 raise BenchFailure(f"connection failed: {exc!r}") from exc
-        return await self._exchange(data)  # the server had closed the idle connection
+        return await self._exchange(data, body, sink)  # the server had closed the idle connection
 
-    async def _exchange(self, data: bytes) -> Response:
+    async def _exchange(self, head: bytes, body: bytes, sink: BinaryIO | None) -> Response:
         if self._writer is None:
             await self._open()
         assert self._reader is not None and self._writer is not None
-        self._writer.write(data)
+        self._writer.write(head)
+        if body:
+            self._writer.write(body)
         await self._writer.drain()
         reader = self._reader
         status_line = await reader.readuntil(b"\r\n")
@@ -96,24 +112,64 @@ class Connection:
             if name == "set-cookie":
                 cookies.append(value)
             headers[name] = value
+        target = sink if sink is not None and status == 200 else _Collected()
         if headers.get("transfer-encoding", "").lower() == "chunked":
-            body = await _read_chunked(reader)
+            await _read_chunked(reader, target)
         else:
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
+            await _read_exactly(reader, int(headers.get("content-length", "0")), target)
         if headers.get("connection", "").lower() == "close":
             self.close()
+        body = target.getvalue() if isinstance(target, _Collected) else b""
         return Response(status, headers, cookies, body)
 
 
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    parts = []
+class _Collected(list[bytes]):
+    """A body kept in memory (what a sink is otherwise)."""
+
+    def write(self, data: bytes) -> int:
+        self.append(data)
+        return len(data)
+
+    def getvalue(self) -> bytes:
+        return b"".join(self)
+
+
+async def _read_exactly(reader: asyncio.StreamReader, size: int, target: Any) -> None:
+    while size > 0:
+        data = await reader.readexactly(min(size, READ_SIZE))
+        target.write(data)
+        size -= len(data)
+
+
+async def _read_chunked(reader: asyncio.StreamReader, target: Any) -> None:
     while True:
         size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
         if size == 0:
             await reader.readuntil(b"\r\n")
-            return b"".join(parts)
-        parts.append(await reader.readexactly(size))
+            return
+        await _read_exactly(reader, size, target)
         await reader.readexactly(2)
+
+
+def multipart(
+    fields: dict[str, str], files: dict[str, Path], boundary: str | None = None
+) -> tuple[str, bytes]:
+    """``(content type, body)`` of a ``multipart/form-data`` form with ``files`` read from disk."""
+    boundary = boundary or f"guanxi-bench-{secrets.token_hex(12)}"
+    parts = []
+    for name, value in fields.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+            f"{value}\r\n".encode()
+        )
+    for name, path in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{path.name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        )
+        parts += [head.encode(), path.read_bytes(), b"\r\n"]
+    parts.append(f"--{boundary}--\r\n".encode())
+    return f"multipart/form-data; boundary={boundary}", b"".join(parts)
 
 
 @dataclass
@@ -168,21 +224,25 @@ class BenchUser:
 
     async def request(
         self, method: str, path: str, form: dict[str, Any] | list[tuple[str, Any]] | None = None,
-        label: str | None = None, expect: tuple[int, ...] = (200,),
+        label: str | None = None, expect: tuple[int, ...] = (200,), *,
+        body: bytes = b"", headers: dict[str, str] | None = None,
+        sink: BinaryIO | None = None, timeout: float = TIMEOUT,
     ) -> Response:  # fmt: skip
         """Send a request as this user, timed under ``label`` (default: the scenario's name).
 
-        A status outside ``expect`` counts as an error and raises :class:`BenchFailure`.
+        ``form`` is sent url-encoded; otherwise ``body`` as it is, with ``headers``
+        (its ``Content-Type`` among them).  ``sink`` takes the body of a 200 answer
+        (see :meth:`Connection.request`).  A status outside ``expect`` counts as
+        an error and raises :class:`BenchFailure`.
         """
-        headers = {"Cookie": self.login.cookie_header, "Accept": "text/html"}
-        body = b""
+        sent = {"Cookie": self.login.cookie_header, "Accept": "text/html", **(headers or {})}
         if form is not None:
             body = urlencode(form, doseq=True).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
         started = time.perf_counter()
         try:
             response = await asyncio.wait_for(
-                self.connection.request(method, path, headers, body), TIMEOUT
+                self.connection.request(method, path, sent, body, sink), timeout
             )
         except (TimeoutError, OSError, BenchFailure, ValueError) as exc:
             self.connection.close()
@@ -192,8 +252,29 @@ class BenchUser:
         self.record(label or self.label, (time.perf_counter() - started) * 1000, ok)
         self.login.remember(response.cookies)
         if not ok:
-            raise BenchFailure(f"{method} {path}: HTTP {response.status}")
+            detail = response.text[:300] if response.body else ""
+            raise BenchFailure(f"{method} {path}: HTTP {response.status} {detail}".rstrip())
         return response
+
+    async def api(
+        self, method: str, path: str, payload: Any = None, label: str | None = None,
+        expect: tuple[int, ...] = (200,), *, body: bytes = b"", content_type: str = "",
+        sink: BinaryIO | None = None, timeout: float = TIMEOUT,
+    ) -> Response:  # fmt: skip
+        """Call the REST API with this user's session cookie and CSRF header (as the web UI does).
+
+        ``payload`` is sent as JSON; otherwise ``body`` with ``content_type``
+        (e.g. from :func:`multipart`).
+        """
+        headers = {"Accept": "application/json", "X-CSRF-Token": self.csrf_token}
+        if payload is not None:
+            body, content_type = json.dumps(payload).encode(), "application/json"
+        if content_type:
+            headers["Content-Type"] = content_type
+        return await self.request(
+            method, path, None, label, expect, body=body, headers=headers, sink=sink,
+            timeout=timeout,
+        )  # fmt: skip
 
     async def get(self, path: str, label: str | None = None) -> Response:
         """GET ``path``; anything but 200 is an error."""

@@ -1,4 +1,9 @@
-"""Summaries of a bench run: the printed table and the JSON file kept for comparison."""
+"""Summaries of a bench run: the printed tables and the JSON file kept for comparison.
+
+Load scenarios give latency and throughput rows (:class:`Row`); batch scenarios,
+run once each, give rows processed, seconds and the server's peak memory
+(:class:`BatchRow`).
+"""
 
 from __future__ import annotations
 
@@ -28,6 +33,24 @@ class Row:
     max: float
     errors: int
     floor_ratio: float | None = None
+
+
+@dataclass
+class BatchRow:
+    """One batch scenario: ``rows`` in ``seconds``; the server's peak memory when started here."""
+
+    scenario: str
+    rows: int
+    seconds: float
+    rows_per_s: float
+    peak_mb: float | None = None
+    errors: int = 0
+
+
+def batch_row(scenario: str, rows: int, seconds: float, peak_mb: float | None = None) -> BatchRow:
+    """The row of a batch that did ``rows`` in ``seconds``."""
+    rate = round(rows / seconds, 1) if seconds else 0.0
+    return BatchRow(scenario, rows, round(seconds, 2), rate, peak_mb)
 
 
 def percentile(ordered: list[float], share: float) -> float:
@@ -73,6 +96,30 @@ def add_floor_ratios(rows: list[Row]) -> None:
         row.floor_ratio = round(row.rps / floor.rps, 3)
 
 
+def _aligned(header: tuple[str, ...], lines: list[tuple[str, ...]]) -> str:
+    widths = [max(len(cells[i]) for cells in [header, *lines]) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        )
+        for cells in [header, *lines]
+    )
+
+
+def batch_table(rows: list[BatchRow]) -> str:
+    """The batch rows as an aligned text table."""
+    header = ("batch", "rows", "seconds", "rows/s", "peak MB", "errors")
+    lines = [
+        (
+            row.scenario, str(row.rows), f"{row.seconds:.2f}", f"{row.rows_per_s:.0f}",
+            "" if row.peak_mb is None else f"{row.peak_mb:.0f}", str(row.errors),
+        )
+        for row in rows
+    ]  # fmt: skip
+    return _aligned(header, lines)
+
+
 def table(rows: list[Row]) -> str:
     """The rows as an aligned text table."""
     header = (
@@ -94,14 +141,7 @@ def table(rows: list[Row]) -> str:
         )
         for row in rows
     ]  # fmt: skip
-    widths = [max(len(cells[i]) for cells in [header, *lines]) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(
-            cell.ljust(width) if i == 0 else cell.rjust(width)
-            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
-        )
-        for cells in [header, *lines]
-    )
+    return _aligned(header, lines)
 
 
 def machine() -> dict[str, Any]:
@@ -114,11 +154,14 @@ def machine() -> dict[str, Any]:
     }
 
 
-def write_json(path: Path, rows: list[Row], settings: dict[str, Any]) -> None:
-    """Write the run's settings, the machine and the rows as JSON to ``path``."""
+def write_json(
+    path: Path, rows: list[Row], settings: dict[str, Any], batches: list[BatchRow] | None = None
+) -> None:
+    """Write the run's settings, the machine and the rows (``results``, ``batches``) to ``path``."""
     document = {
         "settings": settings,
         "machine": machine(),
         "results": [asdict(row) for row in rows],
+        "batches": [asdict(row) for row in batches or []],
     }
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -4,7 +4,8 @@ Closed loop: ``concurrency`` virtual users run the scenario back to back for
 ``duration`` seconds, each operation as a randomly chosen login the scenario
 allows.  Mixed load: ``users`` virtual users, each a login of its own, start
 operations at random (exponential) intervals so that together they make about
-``rate`` operations a second: 70 % reads, 20 % searches, 10 % writes.
+``rate`` operations a second: 70 % reads, 20 % searches, 10 % writes.  Batch:
+the scenario runs once, as the first login it allows, and times itself.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.bench.batch import BatchResult
 from core.bench.client import BenchFailure, BenchUser, Connection, Login, log_in
 from core.contributions import BenchScenario
 
@@ -85,6 +87,23 @@ async def log_in_all(target: Target) -> None:
 def allowed(scenario: BenchScenario, logins: Sequence[Login]) -> list[Login]:
     """The logins whose role may run ``scenario``."""
     return [login for login in logins if not scenario.roles or login.role in scenario.roles]
+
+
+async def run_batch(target: Target, scenario: BenchScenario, data: Any, seed: int) -> BatchResult:
+    """Run a ``batch`` scenario once; what it timed.  Raises :class:`BenchFailure`."""
+    logins = allowed(scenario, target.logins)
+    if not logins:
+        raise ValueError(f"no generated user may run {scenario.name}")
+    connection = Connection(target.host, target.port)
+    user = BenchUser(connection, logins[0], random.Random(seed), lambda label, ms, ok: None)
+    user.label = scenario.name
+    try:
+        result = await scenario.run(user, data)
+    finally:
+        connection.close()
+    if not isinstance(result, BatchResult):
+        raise TypeError(f"{scenario.name} returned {result!r}, not a BatchResult")
+    return result
 
 
 async def _measure_after(warmup: float, recording: Recording) -> None:

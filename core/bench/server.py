@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 STARTUP_SECONDS = 60.0
 #: ``guanxi`` itself, run by this interpreter (the console script may not be on PATH).
@@ -45,9 +47,47 @@ def wait_until_up(host: str, port: int, process: subprocess.Popen[bytes] | None 
     raise RuntimeError(f"the server on port {port} did not answer within {STARTUP_SECONDS:.0f} s")
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (the forked workers of ``guanxi serve``)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # "pid (name) state ppid …": the name may hold spaces, so split after its ")"
+            if int(stat.read_text().rpartition(")")[2].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+@dataclass(frozen=True)
+class Served:
+    """A server this bench started: its address and its process (parent of the workers)."""
+
+    url: str
+    pid: int
+
+    def processes(self) -> list[int]:
+        return [self.pid, *children(self.pid)]
+
+    def reset_peak_memory(self) -> None:
+        """Start measuring the peak resident memory afresh (Linux; otherwise nothing happens)."""
+        for pid in self.processes():
+            with contextlib.suppress(OSError):
+                Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+    def peak_memory_mb(self) -> float | None:
+        """The largest peak resident memory (VmHWM) of the server's processes, in MB."""
+        peaks = []
+        for pid in self.processes():
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peaks.append(int(line.split()[1]))
+        return round(max(peaks) / 1024, 1) if peaks else None
+
+
 @contextlib.contextmanager
-def served(config: str, workers: int, threads: int, port: int | None = None) -> Iterator[str]:
-    """Run ``guanxi -c config serve`` on a free port; yield its base URL; stop it afterwards."""
+def served(config: str, workers: int, threads: int, port: int | None = None) -> Iterator[Served]:
+    """Run ``guanxi -c config serve`` on a free port; yield it running; stop it afterwards."""
     port = port or free_port()
     command = [
         sys.executable, "-c", _MAIN, "-c", config, "serve", "--host", "127.0.0.1",
@@ -57,7 +97,7 @@ def served(config: str, workers: int, threads: int, port: int | None = None) -> 
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=dict(os.environ))  # noqa: S603
     try:
         wait_until_up("127.0.0.1", port, process)
-        yield f"http://127.0.0.1:{port}"
+        yield Served(f"http://127.0.0.1:{port}", process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,12 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="operations/s of the mixed load")
     parser.add_argument("--workers", type=int, default=2, help="server processes started here")
     parser.add_argument("--threads", type=int, default=8, help="threads per server process")
+    parser.add_argument(
+        "--batch-rows",
+        type=int,
+        default=100_000,
+        help="rows of the batch scenarios' generated files, e.g. imports (default 100000)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
 
@@ -42,18 +49,40 @@ def _chosen(args: argparse.Namespace, available: dict[str, Any]) -> list[str]:
     return names
 
 
-def _prepared(env: Any, scenarios: list[Any]) -> dict[str, Any]:
-    """What each scenario's ``prepare`` sampled from the database (read-only)."""
+def _prepared(env: Any, scenarios: list[Any], options: Any) -> dict[str, Any]:
+    """What each scenario's ``prepare`` sampled from the database (read-only) or wrote."""
     session = env.registry["dbsession_factory"]()
     samples: dict[Any, Any] = {}  # scenarios sharing a prepare function share its sample
     try:
         for scenario in scenarios:
             if scenario.prepare is not None and scenario.prepare not in samples:
-                samples[scenario.prepare] = scenario.prepare(session)
+                if scenario.kind == "batch":
+                    print(f"preparing {scenario.name}", flush=True)
+                samples[scenario.prepare] = scenario.prepare(session, options)
         return {s.name: samples.get(s.prepare) for s in scenarios}
     finally:
         session.rollback()
         session.close()
+
+
+async def _batch(
+    args: argparse.Namespace, target: Any, scenario: Any, data: Any, server: Any
+) -> Any:
+    """Run a batch scenario once: its row, with the server's peak memory when it runs here."""
+    from core.bench.client import BenchFailure
+    from core.bench.report import BatchRow, batch_row
+    from core.bench.runner import run_batch
+
+    print(f"running {scenario.name} once", flush=True)
+    if server is not None:
+        server.reset_peak_memory()
+    try:
+        result = await run_batch(target, scenario, data, args.seed)
+    except BenchFailure as failure:
+        print(f"  error: {failure}", flush=True)
+        return BatchRow(scenario.name, 0, 0.0, 0.0, errors=1)
+    peak = server.peak_memory_mb() if server is not None else None
+    return batch_row(scenario.name, result.rows, result.seconds, peak)
 
 
 async def _run(
@@ -62,13 +91,17 @@ async def _run(
     scenarios: dict[str, Any],
     names: list[str],
     data: dict[str, Any],
-) -> list[Any]:
+    server: Any,
+) -> tuple[list[Any], list[Any]]:
     from core.bench.report import rows_of
     from core.bench.runner import MIX, log_in_all, run_closed, run_mixed
 
     await log_in_all(target)
-    rows = []
+    rows, batches = [], []
     for name in names:
+        if name != MIXED and scenarios[name].kind == "batch":
+            batches.append(await _batch(args, target, scenarios[name], data[name], server))
+            continue
         if name == MIXED:
             mixed = [s for s in scenarios.values() if s.kind in MIX]
             print(
@@ -91,7 +124,7 @@ async def _run(
         rows += found
         for failure in recording.failures[:3]:
             print(f"  error: {failure}", flush=True)
-    return rows
+    return rows, batches
 
 
 @command("bench", "measure latency and throughput of named scenarios", _arguments)
@@ -102,6 +135,7 @@ def bench(args: argparse.Namespace, env: Any) -> int:
     from core.bench.client import split_url
     from core.bench.runner import Target
     from core.bench.server import served
+    from core.contributions import BenchOptions
 
     registry = env.registry
     modules = registry["modules"]
@@ -117,6 +151,8 @@ def bench(args: argparse.Namespace, env: Any) -> int:
         print(f"{MIXED:28} {'mix':7} read/search/write scenarios by {args.users} users")
         return 0
     names = _chosen(args, available)
+    if args.batch_rows < 1:
+        raise CommandError("--batch-rows must be at least 1")
     if not logins:
         raise CommandError("no generated users: run guanxi generate --customers N first")
     try:
@@ -128,21 +164,26 @@ def bench(args: argparse.Namespace, env: Any) -> int:
         for s in available.values()
         if s.name in names or (MIXED in names and s.kind in ("read", "search", "write"))
     }
-    data = _prepared(env, list(used.values()))
     server = (
-        contextlib.nullcontext(args.url)
+        contextlib.nullcontext(None)
         if args.url
         else served(args.config, args.workers, args.threads)
     )
     try:
-        with server as url:
-            host, port = split_url(url)
-            target = Target(host, port, logins, password)
-            rows = asyncio.run(_run(args, target, available, names, data))
+        with tempfile.TemporaryDirectory(prefix="guanxi-bench-") as folder:
+            options = BenchOptions(batch_rows=args.batch_rows, folder=Path(folder), seed=args.seed)
+            data = _prepared(env, list(used.values()), options)
+            with server as started:
+                host, port = split_url(started.url if started else args.url)
+                target = Target(host, port, logins, password)
+                rows, batches = asyncio.run(_run(args, target, available, names, data, started))
     except (RuntimeError, ValueError, OSError) as exc:
         raise CommandError(f"the bench could not run: {exc}") from None
     report.add_floor_ratios(rows)
-    print(report.table(rows))
+    if rows:
+        print(report.table(rows))
+    if batches:
+        print(report.batch_table(batches))
     if args.json:
         settings = {
             key: value
@@ -150,6 +191,6 @@ def bench(args: argparse.Namespace, env: Any) -> int:
             if key not in ("handler", "json", "list")
         }
         settings.update(url=args.url or "started here", database=registry["dbengine"].dialect.name)
-        report.write_json(args.json, rows, settings)
+        report.write_json(args.json, rows, settings, batches)
         print(f"wrote {args.json}")
-    return 1 if any(row.errors for row in rows) else 0
+    return 1 if any(row.errors for row in [*rows, *batches]) else 0

@@ -28,7 +28,7 @@ from core.acting import acting_request
 from core.audit import record_event
 from core.background import BackgroundJob, JobContext, submit
 from core.contributions import BackgroundTask, TabularType
-from core.db import utcnow
+from core.db import begin_for_writing, utcnow
 from core.i18n import _, user_timezone
 from core.notifications import notify
 from core.tabular.catalog import tabular_types
@@ -225,31 +225,36 @@ def run_export_job(context: JobContext) -> dict[str, Any]:
     stored = secrets.token_hex(16) + EXTENSIONS[params["format"]]
     locale = params.get("locale")
     hours = link_hours(settings)
-    with acting_request(context.registry, context.user_id, locale=locale) as request, request.tm:
-        tabular_type = tabular_types(request)[params["type"]]
-        plan = build_plan(request, tabular_type, params["source"], MultiDict(params["params"]))
-        total = request.dbsession.scalar(
-            select(func.count()).select_from(plan.query.order_by(None).subquery())
-        )
-        context.progress(0, total, stage="writing", force=True)
-        with (folder / stored).open("wb") as target:
-            count = write_export(
-                request.dbsession,
-                plan,
-                params["format"],
-                target,
-                lambda done: context.progress(done, total, stage="writing"),
+    with acting_request(context.registry, context.user_id, locale=locale) as request:
+        with request.tm:
+            tabular_type = tabular_types(request)[params["type"]]
+            plan = build_plan(request, tabular_type, params["source"], MultiDict(params["params"]))
+            total = request.dbsession.scalar(
+                select(func.count()).select_from(plan.query.order_by(None).subquery())
             )
-        name = filename(request, plan, params["format"])
-        body = _(READY_BODY, mapping={"title": plan.title, "count": count, "hours": hours})
-        notify(
-            request.dbsession,
-            context.user_id,
-            request.translate(READY),
-            request.translate(body),
-            request.route_path("export_job", id=context.job_id),
-            kind="export",
-        )
+            context.progress(0, total, stage="writing", force=True)
+            with (folder / stored).open("wb") as target:
+                count = write_export(
+                    request.dbsession,
+                    plan,
+                    params["format"],
+                    target,
+                    lambda done: context.progress(done, total, stage="writing"),
+                )
+            name = filename(request, plan, params["format"])
+        # A transaction of its own, begun as a writer: on SQLite the reading one above
+        # cannot write any more once the progress (another connection) was committed.
+        with request.tm:
+            begin_for_writing(request.dbsession)
+            body = _(READY_BODY, mapping={"title": plan.title, "count": count, "hours": hours})
+            notify(
+                request.dbsession,
+                context.user_id,
+                request.translate(READY),
+                request.translate(body),
+                request.route_path("export_job", id=context.job_id),
+                kind="export",
+            )
     expires = utcnow() + dt.timedelta(hours=hours)
     return {"file": stored, "filename": name, "rows": count, "expires_at": expires.isoformat()}
 

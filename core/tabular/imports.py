@@ -24,7 +24,7 @@ from core.audit import record_event
 from core.background import JobContext, JobFailed, message_record, submit
 from core.contributions import BackgroundTask, TabularType
 from core.customfields.service import REQUIRED
-from core.db import utcnow
+from core.db import begin_for_writing, utcnow
 from core.i18n import _
 from core.tabular import errors
 from core.tabular.catalog import tabular_types
@@ -401,6 +401,9 @@ def run_undo_job(context: JobContext) -> dict[str, Any]:
     """The ``tabular.undo`` task: undo the import as the user who asked."""
     locale = context.params.get("locale")
     with acting_request(context.registry, context.user_id, locale=locale) as request, request.tm:
+        # A writer from the start: on SQLite a transaction that read first cannot write
+        # once another connection (a page asking how the undo goes) committed meanwhile.
+        begin_for_writing(request.dbsession)
         data_import = _load(request, context)
         try:
             undo(request, data_import)

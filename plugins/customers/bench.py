@@ -6,6 +6,11 @@ sorts and cursor, the search box (one and two Chinese characters, pinyin,
 initials, a phone's last digits), the customer page, and creating and editing
 customers through their forms.  Record ids are chosen within the user's scope
 (own, team or region, as the default roles grant), so every answer is a 200.
+
+The batch scenarios (run once, only when named) go through the REST API as an
+administrator: importing ``--batch-rows`` generated customers from a GB18030
+CSV file and from an XLSX workbook (then undoing it), and exporting every
+customer to CSV.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,12 +27,14 @@ from sqlalchemy.orm import Session
 from webob.multidict import MultiDict
 
 from core.api.listing import encode_cursor, parse_sort
+from core.bench import batch
 from core.bench.client import BenchFailure, BenchUser, Login
 from core.bench.html import form_values, replace
-from core.contributions import BenchScenario
+from core.contributions import BenchOptions, BenchScenario
 from core.generate import USERNAME_PREFIX
 from core.search import pinyin_of_name
 from core.security.models import User
+from plugins.customers import bench_files
 from plugins.customers import demo_names as names
 from plugins.customers.duplicates import CONFIRM_FIELD
 from plugins.customers.listing import SPEC, CheckedParams
@@ -90,7 +98,7 @@ def _random_ids(session: Session, count: int) -> list[int]:
     return sorted({rng.randint(low, high) for _n in range(count)})
 
 
-def prepare(session: Session) -> Sample:
+def prepare(session: Session, options: BenchOptions | None = None) -> Sample:
     """Sample live customers, owners, tags, names and phones from the database."""
     ids = _random_ids(session, SAMPLE)
     rows = session.execute(
@@ -245,6 +253,71 @@ async def _update(user: BenchUser, data: Sample) -> None:
     await _submit(user, path, values)
 
 
+# -- batches ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportFile:
+    """A generated file of ``rows`` customers to import."""
+
+    path: Path
+    rows: int
+
+
+def _import_file(suffix: str, block: int) -> Callable[[Session, BenchOptions], ImportFile]:
+    """The ``prepare`` writing ``--batch-rows`` customers to a ``suffix`` file.
+
+    ``block`` (0, 1 …) keeps the serials of each file apart, so one import's
+    failed undo does not turn the next one's rows into duplicates.
+    """
+
+    def prepare_file(session: Session, options: BenchOptions) -> ImportFile:
+        count = options.batch_rows
+        first = bench_files.first_serial(session) + block * count
+        path = Path(options.folder) / f"customers-{count}.{suffix}"
+        rows = bench_files.rows(count, first, options.seed)
+        if suffix == "csv":
+            batch.write_csv(path, bench_files.HEADER, rows)
+        else:
+            batch.write_xlsx(path, bench_files.HEADER, rows, "客户")
+        return ImportFile(path, count)
+
+    return prepare_file
+
+
+async def _import(user: BenchUser, data: ImportFile) -> batch.BatchResult:
+    return await batch.import_file(user, "customers", data.path, data.rows)
+
+
+def _export_target(session: Session, options: BenchOptions) -> Path:
+    return Path(options.folder) / "customers-export.csv"
+
+
+async def _export(user: BenchUser, target: Path) -> batch.BatchResult:
+    try:
+        return await batch.export_file(user, "customers", target)
+    finally:
+        target.unlink(missing_ok=True)
+
+
+def batch_scenarios() -> list[BenchScenario]:
+    """Import from CSV and XLSX, export to CSV: once each, as an administrator."""
+    return [
+        BenchScenario(
+            "customers.import_csv", "batch", _import, _import_file("csv", 0), ("admin",),
+            "import --batch-rows customers from a GB18030 CSV file (then undo)",
+        ),
+        BenchScenario(
+            "customers.import_xlsx", "batch", _import, _import_file("xlsx", 1), ("admin",),
+            "import --batch-rows customers from an XLSX workbook (then undo)",
+        ),
+        BenchScenario(
+            "customers.export_csv", "batch", _export, _export_target, ("admin",),
+            "export every customer to CSV and download it",
+        ),
+    ]  # fmt: skip
+
+
 def scenarios() -> list[BenchScenario]:
     """Every scenario of the module (offered through ``guanxi_bench_scenarios``)."""
     found = [
@@ -275,5 +348,6 @@ def scenarios() -> list[BenchScenario]:
         BenchScenario(
             "customers.update", "write", _update, prepare, WRITERS, "the edit form, saved"
         ),
+        *batch_scenarios(),
     ]
     return found

@@ -117,3 +117,66 @@ def test_bench_refuses_unknown_scenarios(served_database):
     result = guanxi(served_database, "bench", "--scenarios", "customers.nothing", timeout=120)
     assert result.returncode == 2
     assert "unknown scenario" in result.stderr and "customers.list" in result.stderr
+
+
+def live_customers(env):
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(env["GUANXI_DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(
+                text("SELECT count(*) FROM customers WHERE deleted_at IS NULL")
+            )
+    finally:
+        engine.dispose()
+
+
+BATCHES = "customers.import_csv,customers.import_xlsx,customers.export_csv"
+
+
+def test_bench_batch_scenarios_import_undo_and_export_through_the_api(served_database, tmp_path):
+    report = tmp_path / "batch.json"
+    before = live_customers(served_database)
+    result = guanxi(
+        served_database, "bench", "--scenarios", BATCHES, "--batch-rows", "300",
+        "--json", str(report), timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "rows/s" in result.stdout and "peak MB" in result.stdout
+    document = json.loads(report.read_text(encoding="utf-8"))
+    assert document["results"] == []
+    batches = {row["scenario"]: row for row in document["batches"]}
+    assert set(batches) == set(BATCHES.split(","))
+    for name in ("customers.import_csv", "customers.import_xlsx"):
+        assert batches[name]["rows"] == 300, name  # every row created (and failed == 0)
+    assert batches["customers.export_csv"]["rows"] == before
+    for row in batches.values():
+        assert row["errors"] == 0
+        assert row["seconds"] > 0 and row["rows_per_s"] > 0
+        assert row["peak_mb"] > 10  # the server's workers, started by the bench
+    assert live_customers(served_database) == before  # both imports were undone
+
+
+def test_bench_batch_export_follows_a_background_job(served_database):
+    env = {**served_database, "GUANXI_EXPORT_DIRECT_ROWS": "100"}
+    result = guanxi(env, "bench", "--scenarios", "customers.export_csv", timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("customers.export"))
+    assert line.split()[1] == str(live_customers(served_database))
+
+
+def test_batch_scenarios_only_run_when_named(served_database):
+    result = guanxi(served_database, "bench", "--list", timeout=120)
+    assert result.returncode == 0, result.stderr
+    listed = {line.split()[0]: line.split()[1] for line in result.stdout.splitlines()}
+    assert {listed[name] for name in BATCHES.split(",")} == {"batch"}
+    from core.commands.bench import _chosen
+
+    class Args:
+        scenarios = ""
+
+    available = {name: type("S", (), {"kind": kind}) for name, kind in listed.items()}
+    chosen = _chosen(Args, available)
+    assert "customers.list" in chosen
+    assert not set(BATCHES.split(",")) & set(chosen)
