@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, RecordMixin
@@ -25,6 +25,8 @@ FOLLOW_UP_STATES = {
     "done": _("Done"),
     "cancelled": _("Cancelled"),
 }
+WITH_CONTACT = text("contact_id IS NOT NULL")
+
 PLAN_UNITS = {"days": _("days"), "weeks": _("weeks")}
 
 
@@ -42,6 +44,13 @@ class FollowUp(RecordMixin, Base):
         Index("ix_follow_ups_customer_live", "customer_id", "deleted_at", "happened_at", "id"),
         Index("ix_follow_ups_user_state_due", "user_id", "state", "due_at"),
         Index("ix_follow_ups_state_reminder", "state", "reminded_at", "due_at"),
+        # Deleting a contact looks for its follow-ups (the foreign key's check).
+        Index(
+            "ix_follow_ups_contact",
+            "contact_id",
+            sqlite_where=WITH_CONTACT,
+            postgresql_where=WITH_CONTACT,
+        ),
     )
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))

@@ -37,6 +37,7 @@ CHANNELS = {
 #: Rows the lists show: not deleted; and the rows of the recycle bin.
 LIVE = text("deleted_at IS NULL")
 DELETED = text("deleted_at IS NOT NULL")
+MERGED = text("merged_into_id IS NOT NULL")
 
 
 def live_index(name: str, *columns: str) -> Index:
@@ -64,6 +65,14 @@ class Customer(RecordMixin, Base):
         # average over its values and take "deleted_at IS NULL" (99 % of rows) for a
         # rare value, then sort the whole table instead of reading a live index.
         Index("ix_customers_deleted", "id", sqlite_where=DELETED, postgresql_where=DELETED),
+        # Deleting a customer looks for customers merged into it: without this index
+        # every delete (an undone import, a purge) reads the whole table.
+        Index(
+            "ix_customers_merged_into",
+            "merged_into_id",
+            sqlite_where=MERGED,
+            postgresql_where=MERGED,
+        ),
         live_index("ix_customers_live_name", "name", "id"),
         live_index("ix_customers_live_code", "code", "id"),
         live_index("ix_customers_live_created", "created_at", "id"),
