@@ -12,7 +12,8 @@ import pytest
 from core.tabular import errors
 from core.tabular.csv_files import detect_delimiter, open_csv
 
-SPECTRUM = Path(__file__).resolve().parents[4] / ".." / "shared" / "data" / "csv-spectrum"
+#: A copy of csv-spectrum (BSD-2-Clause, github.com/maxogden/csv-spectrum; see its package.json).
+SPECTRUM = Path(__file__).resolve().parents[3] / "data" / "csv-spectrum"
 CASES = sorted(path.stem for path in (SPECTRUM / "csvs").glob("*.csv"))
 ENCODINGS = {
     "utf-8": lambda text: text.encode("utf-8"),
@@ -31,6 +32,11 @@ def records(data: bytes, **options: str) -> list[dict[str, str]]:
 #: Two symbols in otherwise ASCII text are ambiguous between legacy encodings (the
 #: user picks the encoding then), so that file is not tried as GB18030.
 AMBIGUOUS = {("location_coordinates", "gb18030")}
+
+
+def test_every_spectrum_case_is_there() -> None:
+    """An empty parameter list would skip the cases below instead of failing."""
+    assert len(CASES) == 12
 
 
 @pytest.mark.parametrize(
