@@ -29,7 +29,14 @@ _CSRF_RE = re.compile(rb'name="csrf-token" content="([^"]+)"')
 
 
 class BenchFailure(Exception):
-    """An operation did not do what it should (wrong status, missing page content)."""
+    """An operation did not do what it should (wrong status, missing page content).
+
+    ``recorded`` when the failed request already counted as an error.
+    """
+
+    def __init__(self, message: str, recorded: bool = False) -> None:
+        super().__init__(message)
+        self.recorded = recorded
 
 
 @dataclass
@@ -247,13 +254,14 @@ class BenchUser:
         except (TimeoutError, OSError, BenchFailure, ValueError) as exc:
             self.connection.close()
             self.record(label or self.label, (time.perf_counter() - started) * 1000, False)
-            raise BenchFailure(f"{method} {path}: {exc!r}") from exc
+            raise BenchFailure(f"{method} {path}: {exc!r}", recorded=True) from exc
         ok = response.status in expect
         self.record(label or self.label, (time.perf_counter() - started) * 1000, ok)
         self.login.remember(response.cookies)
         if not ok:
             detail = response.text[:300] if response.body else ""
-            raise BenchFailure(f"{method} {path}: HTTP {response.status} {detail}".rstrip())
+            message = f"{method} {path}: HTTP {response.status} {detail}".rstrip()
+            raise BenchFailure(message, recorded=True)
         return response
 
     async def api(

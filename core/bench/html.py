@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from html.parser import HTMLParser
 
 #: Input types a browser never submits by themselves.
@@ -76,3 +78,16 @@ def replace(values: list[tuple[str, str]], **changes: str) -> list[tuple[str, st
     """``values`` with the fields named in ``changes`` set (added when missing)."""
     kept = [(name, value) for name, value in values if name not in changes]
     return kept + list(changes.items())
+
+
+_ERRORS_RE = re.compile(
+    r'<div[^>]*class="(?:invalid-feedback[^"]*|alert alert-danger)"[^>]*>(.*?)</div>\s*</div>', re.S
+)
+
+
+def form_errors(page: str) -> list[str]:
+    """The error messages a form page shows (field and form errors), as text."""
+    return [
+        " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found)).split())
+        for found in _ERRORS_RE.findall(page)
+    ]

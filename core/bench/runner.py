@@ -118,8 +118,8 @@ async def _operation(
     user.label = scenario.name
     try:
         await scenario.run(user, data)
-    except BenchFailure as exc:  # the failed request is counted already
-        recording.failed(scenario.name, f"{scenario.name}: {exc}", counted=False)
+    except BenchFailure as exc:  # a failed request counted already; a wrong answer not
+        recording.failed(scenario.name, f"{scenario.name}: {exc}", counted=not exc.recorded)
     except Exception as exc:  # a page without what the scenario needs
         recording.failed(scenario.name, f"{scenario.name}: {exc!r}", counted=True)
 

@@ -29,7 +29,7 @@ from webob.multidict import MultiDict
 from core.api.listing import encode_cursor, parse_sort
 from core.bench import batch
 from core.bench.client import BenchFailure, BenchUser, Login
-from core.bench.html import form_values, replace
+from core.bench.html import form_errors, form_values, replace
 from core.contributions import BenchOptions, BenchScenario
 from core.generate import USERNAME_PREFIX
 from core.search import pinyin_of_name
@@ -231,7 +231,8 @@ async def _submit(user: BenchUser, path: str, values: list[tuple[str, str]]) -> 
     if response.status == 200:
         confirmed = dict(form_values(response.text, path)).get(CONFIRM_FIELD)
         if not confirmed:
-            raise BenchFailure(f"{path}: the form came back without saving")
+            shown = "; ".join(form_errors(response.text)) or "no message"
+            raise BenchFailure(f"{path}: the form came back without saving ({shown})")
         await user.post(path, replace(values, **{CONFIRM_FIELD: confirmed}))
 
 
