@@ -226,14 +226,21 @@ async def _customer_page(user: BenchUser, data: Sample) -> None:
 
 
 async def _submit(user: BenchUser, path: str, values: list[tuple[str, str]]) -> None:
-    """Post a form; when it warns about likely duplicates, confirm as the user would."""
+    """Post a form and answer what it asks as the user would: confirm a likely duplicate,
+    or save again when somebody saved the customer meanwhile (the form then comes back
+    at the current version, with the user's values and the other person's name)."""
     response = await user.request("POST", path, values, expect=(200, 303))
-    if response.status == 200:
-        confirmed = dict(form_values(response.text, path)).get(CONFIRM_FIELD)
-        if not confirmed:
-            shown = "; ".join(form_errors(response.text)) or "no message"
-            raise BenchFailure(f"{path}: the form came back without saving ({shown})")
-        await user.post(path, replace(values, **{CONFIRM_FIELD: confirmed}))
+    if response.status == 303:
+        return
+    shown = form_values(response.text, path)
+    returned = dict(shown)
+    if returned.get(CONFIRM_FIELD):
+        await user.post(path, replace(values, **{CONFIRM_FIELD: returned[CONFIRM_FIELD]}))
+    elif returned.get("version") != dict(values).get("version"):
+        await user.post(path, shown)
+    else:
+        messages = "; ".join(form_errors(response.text)) or "no message"
+        raise BenchFailure(f"{path}: the form came back without saving ({messages})")
 
 
 async def _create(user: BenchUser, data: Sample) -> None:

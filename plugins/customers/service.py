@@ -35,8 +35,10 @@ PREFIX = "customers.customer"
 VIEW, CREATE, EDIT, EDIT_STATUS, DELETE = (
     f"{PREFIX}.{action}" for action in ("view", "create", "edit", "edit_status", "delete")
 )
-#: Attempts at a fresh automatic code (or order number) when a concurrent save took it.
-NUMBER_ATTEMPTS = 3
+#: Attempts at a fresh automatic code (or order number) when a concurrent save took it:
+#: each round at least one of the saves racing for the same number wins, so this many
+#: can race (a server's threads all creating customers at once).
+NUMBER_ATTEMPTS = 16
 
 CODE_TAKEN = _("Another customer already has this code.")
 CODES_USED_UP = _(
