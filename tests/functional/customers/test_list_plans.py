@@ -68,18 +68,17 @@ def data(generate, dbsession):
 
     Statistics of 1500 rows make SQLite's planner scan (rightly, for so few);
     without them it assumes a million rows per table, as at the scale that matters.
-    PostgreSQL gets fresh statistics and has sequential scans priced out instead.
+    PostgreSQL has sequential scans and sorts priced out instead (whatever its statistics
+    say, which autovacuum may or may not have gathered): with rows this few it would
+    rightly sort a representative's 70 customers in memory, and at scale it reads them
+    in order from an index if one can give that order, which is what is checked.
     """
     plan = generate(CUSTOMERS)
     if dbsession.get_bind().dialect.name == "sqlite":
         dbsession.execute(text("DELETE FROM sqlite_stat1"))
         dbsession.execute(text("ANALYZE sqlite_schema"))  # reload: no statistics
     else:
-        # A recycle bin of hundreds, not the generator's 1 % of so few customers (which
-        # PostgreSQL rightly sorts in memory), and the statistics of these rows rather
-        # than of whatever autovacuum last saw: the same plans on every run.
-        dbsession.execute(text("UPDATE customers SET deleted_at = created_at WHERE id % 4 = 0"))
-        dbsession.execute(text("ANALYZE customers"))
+        dbsession.execute(text("SET LOCAL enable_sort = off"))
     users = {user.id: user for user in dbsession.scalars(select(User))}
     sample = dbsession.execute(
         select(Customer).where(Customer.deleted_at.is_(None)).order_by(Customer.id).limit(1)
