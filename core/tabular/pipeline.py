@@ -35,7 +35,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from core.audit import record_event
 from core.contributions import TabularField, TabularType
 from core.customfields.service import REQUIRED
-from core.db import utcnow
+from core.db import begin_for_writing, utcnow
 from core.i18n import _
 from core.tabular.cells import cell_text
 from core.tabular.importer import Checked, Importer
@@ -497,6 +497,9 @@ def run(
         progress(0, good_rows if write_progress else None, stage="saving", force=True)
         request.tm.begin()
         try:
+            # A writer from the start: on SQLite a transaction that reads (duplicates)
+            # before it writes fails if another connection committed meanwhile.
+            begin_for_writing(request.dbsession)
             request.dbsession.add(data_import)
             done = 0
             for batch in spool:
